@@ -1,0 +1,183 @@
+//! Helpers shared by the integration tests of every crate.
+//!
+//! [`Server`] starts a server binary on `127.0.0.1:0`, reads the
+//! `Listening on ADDRESS` line it prints first to learn the real port, hands
+//! out the lines it prints afterwards (each wait bounded by [`TIMEOUT`]), and
+//! kills the process when dropped, so a failing test never leaves a server behind.
+//!
+//! Test helpers fail by panicking: that is how a test reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest any helper waits for a line, a connection or an exit.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A server process under test, killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    address: SocketAddr,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+impl Server {
+    /// Starts `program` with `args` and waits for its `Listening on ADDRESS` line.
+    pub fn start<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let mut command = Command::new(program.as_ref());
+        command.args(args);
+        Self::spawn(command)
+    }
+
+    /// Starts a prepared command (for extra environment variables and the like).
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+        let stdout = lines(child.stdout.take().unwrap());
+        let stderr = lines(child.stderr.take().unwrap());
+        let mut server =
+            Self { child, address: SocketAddr::from(([0, 0, 0, 0], 0)), stdout, stderr };
+        let first = server.stdout_line();
+        let address = first.strip_prefix("Listening on ").unwrap_or_else(|| {
+            panic!("first line should be `Listening on ADDRESS`, got {first:?}")
+        });
+        server.address = address.parse().unwrap_or_else(|_| panic!("bad address in {first:?}"));
+        server
+    }
+
+    /// The address the server really listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The process id, e.g. to send it a signal.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line the server prints on stdout.
+    pub fn stdout_line(&self) -> String {
+        next_line(&self.stdout, "stdout", &self.stderr)
+    }
+
+    /// The next line the server prints on stderr.
+    pub fn stderr_line(&self) -> String {
+        next_line(&self.stderr, "stderr", &self.stdout)
+    }
+
+    /// Skips stdout lines until one contains `needle`, and returns it.
+    pub fn stdout_line_containing(&self, needle: &str) -> String {
+        skip_until(&self.stdout, needle, "stdout")
+    }
+
+    /// Skips stderr lines until one contains `needle`, and returns it.
+    pub fn stderr_line_containing(&self, needle: &str) -> String {
+        skip_until(&self.stderr, needle, "stderr")
+    }
+
+    /// Panics if the server has exited: a server must survive any single bad client.
+    pub fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("the server exited ({status}) but should still be running");
+        }
+    }
+
+    /// Waits (at most [`TIMEOUT`]) for the process to exit by itself.
+    pub fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit within {TIMEOUT:?}");
+            thread::sleep(Duration::from_millis(10)); // polling an exit, not synchronising
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+fn next_line(lines: &Receiver<String>, name: &str, other: &Receiver<String>) -> String {
+    match lines.recv_timeout(TIMEOUT) {
+        Ok(line) => line,
+        Err(RecvTimeoutError::Timeout) => panic!("no line on {name} within {TIMEOUT:?}"),
+        Err(RecvTimeoutError::Disconnected) => {
+            let rest: Vec<String> = other.try_iter().collect();
+            panic!("{name} closed (the process ended?); other stream said: {rest:?}")
+        }
+    }
+}
+
+fn skip_until(lines: &Receiver<String>, needle: &str, name: &str) -> String {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                panic!("no {name} line containing {needle:?} within {TIMEOUT:?}; saw {seen:?}")
+            }
+        }
+    }
+}
+
+/// The `python3` interpreter, or `None` (with a visible note) when it is absent.
+pub fn python3() -> Option<PathBuf> {
+    for name in ["python3", "python"] {
+        let ok = Command::new(name)
+            .args(["-c", "import sys; sys.exit(sys.version_info[0] != 3)"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if ok {
+            return Some(PathBuf::from(name));
+        }
+    }
+    eprintln!("SKIPPED: python3 not found, Python interop not tested");
+    None
+}
+
+/// The path of an example binary of the package under test (built by `cargo test`).
+pub fn example(name: &str) -> PathBuf {
+    let test_exe = std::env::current_exe().unwrap();
+    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} not built: run `cargo test`, which builds examples", path.display());
+    path
+}
