@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Writes every program transcript the book shows, from real runs.
+#   scripts/book-outputs.sh          regenerate book/generated/*.txt
+#   scripts/book-outputs.sh --check  regenerate in a temp dir and fail on any difference
+# Each scenario scripts/outputs/NAME.sh prints a transcript on stdout; a line
+# `@@@ FILE` switches the rest of the output to book/generated/FILE.txt,
+# otherwise all of it goes to book/generated/NAME.txt. Run-specific values
+# (ephemeral ports) are normalised by scripts/outputs/lib.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=write
+[ "${1:-}" = "--check" ] && mode=check
+
+echo "building the programs the transcripts come from"
+cargo build --workspace --bins --examples --quiet
+
+out=book/generated
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for scenario in scripts/outputs/*.sh; do
+  name=$(basename "$scenario" .sh)
+  [ "$name" = lib ] && continue
+  echo "  running $scenario"
+  bash "$scenario" > "$work/$name.raw"
+  python3 - "$work" "$name" <<'PY'
+import pathlib, sys
+work, name = pathlib.Path(sys.argv[1]), sys.argv[2]
+files, current = {}, name
+for line in (work / f"{name}.raw").read_text(encoding="utf-8").splitlines():
+    if line.startswith("@@@ "):
+        current = line[4:].strip()
+        files.setdefault(current, [])
+        continue
+    files.setdefault(current, []).append(line)
+for file, lines in files.items():
+    if lines or file != name:
+        (work / f"{file}.txt").write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+PY
+done
+
+if [ "$mode" = check ]; then
+  status=0
+  for file in "$work"/*.txt; do
+    name=$(basename "$file")
+    if ! diff -u "$out/$name" "$file"; then
+      echo "error: book/generated/$name is stale or missing: run scripts/book-outputs.sh and commit" >&2
+      status=1
+    fi
+  done
+  [ "$status" = 0 ] && echo "book transcripts are up to date"
+  exit "$status"
+fi
+
+mkdir -p "$out"
+cp "$work"/*.txt "$out"/
+echo "wrote $(ls "$work"/*.txt | wc -l) transcripts to $out/"

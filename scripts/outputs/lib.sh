@@ -1,0 +1,70 @@
+# Sourced by scenario scripts in scripts/outputs/. Starts programs on free
+# loopback ports, waits (bounded) for what they print, and stops them on exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+BIN=target/debug
+LOGS=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$LOGS"
+}
+trap cleanup EXIT
+
+# start_server NAME PROGRAM [ARGS…]: starts PROGRAM (path under target/debug)
+# with ARGS (default 127.0.0.1:0), stdout and stderr interleaved in $LOGS/NAME.out, and sets
+# ADDR and PORT from its `Listening on` line.
+start_server() {
+  local name=$1 program=$2
+  shift 2
+  [ $# -gt 0 ] || set -- 127.0.0.1:0
+  "$BIN/$program" "$@" > "$LOGS/$name.out" 2>&1 &
+  PIDS+=($!)
+  wait_for "$name.out" "Listening on "
+  ADDR=$(grep -m1 '^Listening on ' "$LOGS/$name.out" | cut -d' ' -f3)
+  PORT=${ADDR##*:}
+}
+
+# wait_for FILE TEXT: waits until $LOGS/FILE contains TEXT (at most 15 s).
+wait_for() {
+  local deadline=$((SECONDS + 15))
+  until grep -qF -- "$2" "$LOGS/$1" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "error: no '$2' in $1 within 15 s" >&2
+      cat "$LOGS/$1" >&2 || true
+      exit 1
+    fi
+    sleep 0.05
+  done
+}
+
+# show NAME: prints what server NAME has printed so far.
+show() { cat "$LOGS/$1.out"; }
+
+# prompt TEXT: prints a shell prompt line as the reader would type it.
+prompt() { printf '$ %s\n' "$*"; }
+
+# run_shown COMMAND…: runs a command, printing its stdout+stderr, never failing.
+run_shown() { "$@" 2>&1 || true; }
+
+# normalise DEFAULT_PORT: on stdin → stdout, the server's real port becomes
+# DEFAULT_PORT and every other ephemeral port (32768 and up) becomes 50001,
+# 50002, … in order of first appearance, so transcripts are the same on every run.
+normalise() {
+  python3 -c '
+import re, sys
+server, default = sys.argv[1], sys.argv[2]
+seen = {server: default}
+def port(m):
+    p = m.group(2)
+    if p != server and not 32768 <= int(p) <= 65535:
+        return m.group(0)
+    if p not in seen:
+        seen[p] = str(50001 + sum(1 for k in seen if k != server))
+    return m.group(1) + seen[p]
+for line in sys.stdin:
+    sys.stdout.write(re.sub(r"((?:\d+\.\d+\.\d+\.\d+|\]):)(\d{4,5})\b", port, line))
+' "$PORT" "$1"
+}

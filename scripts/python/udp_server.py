@@ -1,0 +1,13 @@
+"""The tutorial's UDP server in Python, written for interop tests and the book's comparisons."""
+import socket
+import sys
+
+address = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:5678"
+host, port = address.rsplit(":", 1)
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+server.bind((host, int(port)))
+print(f"Listening on {host}:{server.getsockname()[1]}", flush=True)
+while True:
+    datagram, peer = server.recvfrom(1024)
+    print(f"Received from {peer}: {datagram.decode('utf-8', errors='replace')}", flush=True)
+    server.sendto(b"Hello, UDP!", peer)
