@@ -1,0 +1,90 @@
+//! The command line every rung shares: `[--quiet] [--checksum] [ADDRESS]`.
+use std::net::{SocketAddr, TcpListener};
+
+use anyhow::{Context, Result, bail};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::{Config, Service};
+
+/// What the command line asked for.
+#[derive(Clone, Debug)]
+pub struct Args {
+    /// Where to listen.
+    pub address: SocketAddr,
+    /// Per-connection settings from the flags.
+    pub config: Config,
+}
+
+/// Parses `[--quiet] [--checksum] [ADDRESS]`; `None` means `--help` was printed.
+pub fn parse(
+    usage: &str,
+    default_address: &str,
+    args: impl IntoIterator<Item = String>,
+) -> Result<Option<Args>> {
+    let mut config = Config::default();
+    let mut address = None;
+    for arg in args {
+        match arg.as_str() {
+            "--help" | "-h" => {
+                println!("{usage}");
+                return Ok(None);
+            }
+            "--quiet" | "-q" => config.log = false,
+            "--checksum" => config.service = Service::Checksum,
+            flag if flag.starts_with('-') => bail!("unknown option {flag:?} (try --help)"),
+            _ if address.is_some() => bail!("unexpected argument {arg:?} (try --help)"),
+            _ => address = Some(arg),
+        }
+    }
+    let arg = address.unwrap_or_else(|| default_address.to_string());
+    let address = arg.parse().with_context(|| {
+        format!("invalid address {arg:?} (expected IP:PORT, e.g. {default_address} or [::1]:7000)")
+    })?;
+    Ok(Some(Args { address, config }))
+}
+
+// ANCHOR: bind
+/// Creates the listening socket, with a hint when the port is taken.
+pub fn bind(address: SocketAddr, program: &str) -> Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))
+        .context("cannot create a TCP socket")?;
+    #[cfg(unix)] // let a restarted server reuse a port still in TIME_WAIT
+    socket.set_reuse_address(true).context("cannot set SO_REUSEADDR")?;
+    socket.bind(&address.into()).with_context(|| {
+        format!("cannot bind {address} (is another {program} running? try another port)")
+    })?;
+    // A long backlog: bursts of clients wait in the kernel instead of being dropped.
+    socket.listen(1024).with_context(|| format!("cannot listen on {address}"))?;
+    Ok(socket.into())
+}
+// ANCHOR_END: bind
+
+/// Prints the `Listening on ADDRESS` line tests and scripts wait for.
+pub fn announce(listener: &TcpListener) -> Result<()> {
+    let address = listener.local_addr().context("cannot read the listening address")?;
+    println!("Listening on {address}"); // stdout is line-buffered: flushed here
+    Ok(())
+}
+
+/// Reports a failed `accept()` and pauses briefly when it would fail again at
+/// once (out of file descriptors), so the loop does not spin at 100 % CPU.
+pub fn accept_failed(error: &std::io::Error) {
+    eprintln!("error: cannot accept a connection: {error}");
+    if !matches!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
+    ) {
+        std::thread::sleep(std::time::Duration::from_millis(10)); // back off, not sync
+    }
+}
+
+/// Prints `error: what: cause` on one line; the exit code for `main`.
+pub fn report(result: Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
