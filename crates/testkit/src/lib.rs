@@ -181,3 +181,39 @@ pub fn example(name: &str) -> PathBuf {
     assert!(path.exists(), "{} not built: run `cargo test`, which builds examples", path.display());
     path
 }
+
+/// One of the Python twins of the seed programs in `scripts/python/`.
+pub fn python_script(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join("scripts/python").join(name);
+    assert!(path.exists(), "{} is missing", path.display());
+    path
+}
+
+/// Asserts the house style of a failed run: exit code not 0, no panic, and
+/// exactly one line on stderr, `error: …`, containing every one of `needles`.
+pub fn assert_clean_failure(output: &std::process::Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected a failure, got {}; stderr: {stderr}",
+        output.status
+    );
+    assert_eq!(output.status.code(), Some(1), "expected exit code 1; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "the program panicked: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line on stderr, got {lines:?}");
+    assert!(lines[0].starts_with("error: "), "stderr should start with `error: `: {stderr}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "stderr should mention {needle:?}: {stderr}");
+    }
+}
+
+/// Whether this machine has an IPv6 loopback; prints a visible note when not.
+pub fn has_ipv6_loopback() -> bool {
+    let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ok {
+        eprintln!("SKIPPED: no IPv6 loopback (::1) on this machine");
+    }
+    ok
+}

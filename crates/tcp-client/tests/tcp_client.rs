@@ -1,0 +1,145 @@
+//! Runs the real `tcp-client` binary (and its std twin) against servers written
+//! here with std sockets, against the Python server, and against nobody.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::thread::{self, JoinHandle};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin;
+use testkit::{Server, TIMEOUT, assert_clean_failure};
+
+/// A one-shot server: accepts one client, hands the connection to `handle`,
+/// and returns what `handle` returns (e.g. the request it read).
+fn peer<T: Send + 'static>(
+    handle: impl FnOnce(TcpStream) -> T + Send + 'static,
+) -> (SocketAddr, JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let thread = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        handle(stream)
+    });
+    (address, thread)
+}
+
+/// Reads one request (a single read, like the tutorial's server) and answers it.
+fn tutorial_server(mut stream: TcpStream) -> Vec<u8> {
+    let mut request = [0u8; 1024];
+    let received = stream.read(&mut request).unwrap();
+    stream.write_all(b"Hello, Client!").unwrap();
+    request[..received].to_vec()
+}
+
+fn client(program: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).timeout(TIMEOUT);
+    command
+}
+
+#[test]
+fn sends_hello_and_prints_the_reply() {
+    let (address, server) = peer(tutorial_server);
+    client(cargo_bin!("tcp-client"), &[&address.to_string()])
+        .assert()
+        .success()
+        .stdout("Received: Hello, Client!\n")
+        .stderr("");
+    assert_eq!(server.join().unwrap(), b"Hello, Server!");
+}
+
+#[test]
+fn second_argument_is_the_message() {
+    let (address, server) = peer(tutorial_server);
+    client(cargo_bin!("tcp-client"), &[&address.to_string(), "你好, server"]).assert().success();
+    assert_eq!(server.join().unwrap(), "你好, server".as_bytes());
+}
+
+#[test]
+fn std_example_behaves_the_same() {
+    let (address, server) = peer(tutorial_server);
+    client(&testkit::example("std-tcp-client"), &[&address.to_string()])
+        .assert()
+        .success()
+        .stdout("Received: Hello, Client!\n");
+    assert_eq!(server.join().unwrap(), b"Hello, Server!");
+}
+
+#[test]
+fn invalid_utf8_reply_is_shown_lossily() {
+    let (address, _server) = peer(|mut stream| {
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        stream.write_all(b"caf\xe9").unwrap();
+    });
+    client(cargo_bin!("tcp-client"), &[&address.to_string()])
+        .assert()
+        .success()
+        .stdout("Received: caf\u{FFFD}\n");
+}
+
+#[test]
+fn talks_to_the_python_server() {
+    let Some(python) = testkit::python3() else { return };
+    let server = Server::start(
+        python,
+        [testkit::python_script("tcp_server.py").as_os_str(), "127.0.0.1:0".as_ref()],
+    );
+    client(cargo_bin!("tcp-client"), &[&server.address().to_string()])
+        .assert()
+        .success()
+        .stdout("Received: Hello, Client!\n");
+    server.stdout_line_containing("Connected by");
+    assert_eq!(server.stdout_line(), "Received: Hello, Server!");
+}
+
+#[test]
+fn refused_connection_names_the_address_and_the_fix() {
+    let unused = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // now closed
+    let output = client(cargo_bin!("tcp-client"), &[&unused.to_string()]).output().unwrap();
+    assert_clean_failure(
+        &output,
+        &[&format!("cannot connect to {unused}"), "cargo run -p tcp-server"],
+    );
+}
+
+#[test]
+fn server_that_never_replies_is_given_up_on() {
+    let (address, server) = peer(|mut stream| {
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        stream // keep the connection open, answer nothing
+    });
+    let output = client(cargo_bin!("tcp-client"), &[&address.to_string()]).output().unwrap();
+    assert_clean_failure(&output, &[&format!("no reply from {address}"), "5 s"]);
+    drop(server.join().unwrap());
+}
+
+#[test]
+fn server_that_closes_without_replying_is_reported() {
+    let (address, _server) = peer(|mut stream| {
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+    });
+    let output = client(cargo_bin!("tcp-client"), &[&address.to_string()]).output().unwrap();
+    assert_clean_failure(&output, &[&format!("{address} closed the connection without replying")]);
+}
+
+#[test]
+fn bad_addresses_are_rejected() {
+    for bad in ["abc", "127.0.0.1:99999", "localhost:12345"] {
+        let output = client(cargo_bin!("tcp-client"), &[bad]).output().unwrap();
+        assert_clean_failure(&output, &[&format!("invalid address \"{bad}\""), "IP:PORT"]);
+    }
+}
+
+#[test]
+fn help_prints_two_lines_of_usage() {
+    let output = client(cargo_bin!("tcp-client"), &["--help"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout.starts_with("usage: tcp-client [ADDRESS] [MESSAGE]"), "{stdout}");
+}
