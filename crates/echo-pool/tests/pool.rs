@@ -1,0 +1,246 @@
+//! The pool: bounded threads, bounded queue, clean refusals, graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::io::{Read, Write};
+use std::net::{Shutdown as Direction, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use echo_pool::{Config, PoolConfig, Shutdown, Stats, run_with};
+use predicates::prelude::*;
+use testkit::TIMEOUT;
+
+struct Running {
+    address: SocketAddr,
+    shutdown: Shutdown,
+    thread: thread::JoinHandle<anyhow::Result<Stats>>,
+}
+
+fn start(config: PoolConfig) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let shutdown = Shutdown::new();
+    let stopper = shutdown.clone();
+    Running {
+        address,
+        shutdown,
+        thread: thread::spawn(move || run_with(listener, stopper, config)),
+    }
+}
+
+impl Running {
+    fn stop(self) -> Stats {
+        self.shutdown.request();
+        self.thread.join().unwrap().unwrap()
+    }
+}
+
+fn quiet() -> Config {
+    Config { log: false, ..Config::default() }
+}
+
+fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+fn round_trip(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).unwrap();
+    let mut reply = vec![0; message.len()];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, message);
+}
+
+#[test]
+fn defaults_serve_100_long_lived_clients_without_refusing() {
+    let server = start(PoolConfig { connection: quiet(), ..PoolConfig::default() });
+    let mut clients: Vec<TcpStream> = (0..100).map(|_| connect(server.address)).collect();
+    for (number, client) in clients.iter_mut().enumerate() {
+        round_trip(client, format!("hello {number}").as_bytes());
+    }
+    // All 100 are still connected, and all are still served.
+    for (number, client) in clients.iter_mut().enumerate() {
+        round_trip(client, format!("again {number}").as_bytes());
+    }
+    drop(clients);
+    assert_eq!(server.stop(), Stats { served: 100, refused: 0 });
+}
+
+#[test]
+fn a_burst_of_2000_connections_is_served_or_refused_cleanly() {
+    let config = PoolConfig {
+        workers: 4,
+        queue: 4,
+        connection: Config { idle_timeout: Duration::from_secs(5), ..quiet() },
+    };
+    let server = start(config);
+    let address = server.address;
+    // 8 threads each open 250 connections, 25 at a time, as fast as they can.
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            thread::spawn(move || {
+                let (mut served, mut refused) = (0u64, 0u64);
+                for _ in 0..10 {
+                    let batch: Vec<TcpStream> = (0..25).map(|_| connect(address)).collect();
+                    for mut stream in batch {
+                        // Send one byte and half-close: a worker can finish this
+                        // connection without waiting for us.
+                        let sent =
+                            stream.write_all(b"x").and_then(|()| stream.shutdown(Direction::Write));
+                        let mut reply = Vec::new();
+                        match sent.and_then(|()| stream.read_to_end(&mut reply)) {
+                            Ok(_) if reply == b"x" => served += 1,
+                            Ok(_) => {
+                                assert!(reply.is_empty(), "garbled reply {reply:?}");
+                                refused += 1; // closed at once: end of stream
+                            }
+                            Err(_) => refused += 1, // closed with our byte unread: reset
+                        }
+                    }
+                }
+                (served, refused)
+            })
+        })
+        .collect();
+    let (mut served, mut refused) = (0, 0);
+    for thread in threads {
+        let (s, r) = thread.join().unwrap();
+        served += s;
+        refused += r;
+    }
+    assert_eq!(served + refused, 2000);
+    assert!(refused > 0, "4 workers and a queue of 4 should have refused some of the burst");
+    // Still alive and still echoing.
+    let mut after = connect(address);
+    round_trip(&mut after, b"still here");
+    drop(after);
+    let stats = server.stop();
+    assert_eq!(stats, Stats { served: served + 1, refused });
+}
+
+#[test]
+fn a_silent_client_times_out_and_gives_its_worker_back() {
+    let config = PoolConfig {
+        workers: 1,
+        queue: 4,
+        connection: Config { idle_timeout: Duration::from_millis(300), ..quiet() },
+    };
+    let server = start(config);
+    let mut silent = connect(server.address);
+    // The only worker is busy with `silent`: this client waits in the queue...
+    let mut next = connect(server.address);
+    next.write_all(b"next").unwrap();
+    // ...until the idle timeout closes `silent` and frees the worker.
+    assert_eq!(silent.read(&mut [0u8; 1]).unwrap(), 0);
+    let mut reply = [0u8; 4];
+    next.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"next");
+    drop(next);
+    assert_eq!(server.stop(), Stats { served: 2, refused: 0 });
+}
+
+#[test]
+fn a_client_reset_mid_stream_frees_its_worker() {
+    let server = start(PoolConfig { workers: 1, queue: 1, connection: quiet() });
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.connect(&server.address.into()).unwrap();
+    let mut rude = TcpStream::from(socket);
+    rude.set_read_timeout(Some(TIMEOUT)).unwrap();
+    round_trip(&mut rude, b"half");
+    socket2::SockRef::from(&rude).set_linger(Some(Duration::ZERO)).unwrap();
+    rude.write_all(&[1; 1000]).unwrap();
+    drop(rude); // RST
+    // One worker only: this works only if the reset released it.
+    let mut client = connect(server.address);
+    round_trip(&mut client, b"still served");
+    drop(client);
+    assert_eq!(server.stop(), Stats { served: 2, refused: 0 });
+}
+
+#[test]
+fn shutdown_finishes_connected_clients_and_stops_listening() {
+    let server = start(PoolConfig { workers: 2, queue: 4, connection: quiet() });
+    let mut first = connect(server.address);
+    round_trip(&mut first, b"first");
+    let mut second = connect(server.address);
+    round_trip(&mut second, b"second");
+    server.shutdown.request();
+    // Both clients were being served before the request: they still are.
+    round_trip(&mut first, b"after the request");
+    round_trip(&mut second, b"after the request too");
+    drop((first, second));
+    let stats = server.thread.join().unwrap().unwrap();
+    assert_eq!(stats, Stats { served: 2, refused: 0 });
+    assert!(TcpStream::connect_timeout(&server.address, TIMEOUT).is_err(), "still listening");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_load_lets_clients_finish_and_exits_0() {
+    use std::sync::mpsc::channel;
+    let mut server =
+        testkit::Server::start(env!("CARGO_BIN_EXE_echo-pool"), ["--quiet", "127.0.0.1:0"]);
+    let address = server.address();
+    let (ready, all_ready) = channel();
+    let mut gates = Vec::new();
+    let mut clients = Vec::new();
+    for number in 0..10 {
+        let ready = ready.clone();
+        let (gate, go) = channel::<()>();
+        gates.push(gate);
+        clients.push(thread::spawn(move || {
+            let mut stream = connect(address);
+            round_trip(&mut stream, b"connected"); // accepted and being served
+            ready.send(()).unwrap();
+            go.recv_timeout(TIMEOUT).unwrap();
+            for round in 0..100 {
+                round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
+            }
+        }));
+    }
+    for _ in 0..10 {
+        all_ready.recv_timeout(TIMEOUT).unwrap();
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    server.stdout_line_containing("Shutting down");
+    for gate in gates {
+        gate.send(()).unwrap();
+    }
+    for client in clients {
+        client.join().unwrap(); // every round trip after Ctrl-C succeeded
+    }
+    assert!(server.wait_for_exit().success());
+    assert_eq!(server.stdout_line(), "Stopped: served 10 connections, refused 0");
+}
+
+#[test]
+fn port_in_use_bad_address_and_help() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    Command::new(env!("CARGO_BIN_EXE_echo-pool"))
+        .arg(&address)
+        .timeout(TIMEOUT)
+        .assert()
+        .failure()
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!(
+            "error: cannot bind {address} (is another echo-pool running? try another port)"
+        )));
+    Command::new(env!("CARGO_BIN_EXE_echo-pool"))
+        .arg("localhost:7003")
+        .timeout(TIMEOUT)
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with("error: invalid address \"localhost:7003\""));
+    Command::new(env!("CARGO_BIN_EXE_echo-pool"))
+        .arg("--help")
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(predicate::function(|s: &str| s.lines().count() == 2));
+}
