@@ -1,0 +1,47 @@
+//! `echo-async [--quiet] [--checksum] [ADDRESS]`: parse, bind, announce, serve;
+//! Ctrl-C stops accepting, lets connected clients finish, and exits 0.
+use std::process::ExitCode;
+
+use anyhow::Context;
+use echo_iterative::cli;
+
+const USAGE: &str = "usage: echo-async [--quiet] [--checksum] [ADDRESS]\n\
+    Echo bytes back to every client, one tokio task each, on ADDRESS (default 127.0.0.1:7004).";
+
+fn main() -> ExitCode {
+    cli::report(run())
+}
+
+fn run() -> anyhow::Result<()> {
+    let Some(args) = cli::parse(USAGE, "127.0.0.1:7004", std::env::args().skip(1))? else {
+        return Ok(());
+    };
+    let listener = cli::bind(args.address, "echo-async")?;
+    listener.set_nonblocking(true).context("cannot make the listener non-blocking")?;
+    cli::announce(&listener)?;
+    // One worker thread per CPU this process may use.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .context("cannot register the listener with tokio")?;
+        let served = echo_async::run_with(listener, ctrl_c(), args.config).await?;
+        println!("Stopped: served {served} connections");
+        Ok(())
+    })
+}
+
+// ANCHOR: ctrl_c
+/// Completes on Ctrl-C (SIGINT); never completes if it cannot be watched.
+async fn ctrl_c() {
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => println!("Shutting down: no new clients, waiting for connected ones"),
+        Err(error) => {
+            eprintln!("error: cannot watch for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+// ANCHOR_END: ctrl_c

@@ -1,0 +1,216 @@
+//! The tokio rung, driven in-process through `run_with` and as a process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use echo_async::{Config, Service, run_with};
+use predicates::prelude::*;
+use testkit::TIMEOUT;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+struct Running {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<u64>>,
+}
+
+async fn start(config: Config) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run_with(listener, stopped, config));
+    Running { address, stop, task }
+}
+
+impl Running {
+    async fn stop(self) -> u64 {
+        self.stop.send(()).unwrap();
+        timeout(TIMEOUT, self.task).await.unwrap().unwrap().unwrap()
+    }
+}
+
+fn quiet() -> Config {
+    Config { log: false, ..Config::default() }
+}
+
+async fn connect(address: SocketAddr) -> TcpStream {
+    timeout(TIMEOUT, TcpStream::connect(address)).await.unwrap().unwrap()
+}
+
+async fn round_trip(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).await.unwrap();
+    let mut reply = vec![0; message.len()];
+    timeout(TIMEOUT, stream.read_exact(&mut reply)).await.unwrap().unwrap();
+    assert_eq!(reply, message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_many_clients_at_once() {
+    let server = start(quiet()).await;
+    let mut clients = Vec::new();
+    for _ in 0..200 {
+        clients.push(connect(server.address).await);
+    }
+    for (number, client) in clients.iter_mut().enumerate() {
+        round_trip(client, format!("client {number}").as_bytes()).await;
+    }
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (mut reader, mut writer) = clients[0].split();
+    let (written, read) = tokio::join!(writer.write_all(&big), async {
+        let mut reply = vec![0; big.len()];
+        reader.read_exact(&mut reply).await.map(|_| reply)
+    });
+    written.unwrap();
+    assert!(read.unwrap() == big, "a large message came back changed");
+    drop(clients);
+    assert_eq!(server.stop().await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_times_out_and_others_are_unaffected() {
+    let server = start(Config { idle_timeout: Duration::from_millis(300), ..quiet() }).await;
+    let mut silent = connect(server.address).await;
+    let closed = tokio::spawn(async move { silent.read(&mut [0u8; 1]).await });
+    // Keep `busy` talking until the server closes `silent`.
+    let mut busy = connect(server.address).await;
+    let mut round_trips = 0;
+    while !closed.is_finished() {
+        round_trip(&mut busy, b"busy").await;
+        round_trips += 1;
+    }
+    let read = timeout(TIMEOUT, closed).await.unwrap().unwrap();
+    assert_eq!(read.unwrap(), 0, "the server should close a silent client");
+    assert!(round_trips > 0);
+    round_trip(&mut busy, b"still served").await;
+    drop(busy);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reset_mid_stream_does_not_disturb_others() {
+    let server = start(quiet()).await;
+    let mut other = connect(server.address).await;
+    let rude = connect(server.address).await;
+    let mut rude = {
+        let std_stream = rude.into_std().unwrap();
+        socket2::SockRef::from(&std_stream).set_linger(Some(Duration::ZERO)).unwrap();
+        TcpStream::from_std(std_stream).unwrap()
+    };
+    round_trip(&mut rude, b"half").await;
+    rude.write_all(&[7; 5000]).await.unwrap();
+    drop(rude); // SO_LINGER 0: RST
+    round_trip(&mut other, b"unaffected").await;
+    let mut fresh = connect(server.address).await;
+    round_trip(&mut fresh, b"new clients too").await;
+    drop((other, fresh));
+    assert_eq!(server.stop().await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_connected_clients_finish() {
+    let Running { address, stop, task } = start(quiet()).await;
+    let mut client = connect(address).await;
+    round_trip(&mut client, b"before").await;
+    stop.send(()).unwrap();
+    round_trip(&mut client, b"after the request").await;
+    assert!(!task.is_finished(), "the server must wait for its client");
+    drop(client);
+    assert_eq!(timeout(TIMEOUT, task).await.unwrap().unwrap().unwrap(), 1);
+    assert!(TcpStream::connect(address).await.is_err(), "still listening");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksum_service_answers_each_frame() {
+    let server = start(Config { service: Service::Checksum, ..quiet() }).await;
+    let mut client = connect(server.address).await;
+    for payload in [&b""[..], b"abc", &[9u8; 16 * 1024]] {
+        client.write_all(&(payload.len() as u32).to_be_bytes()).await.unwrap();
+        client.write_all(payload).await.unwrap();
+        let mut answer = [0u8; 8];
+        timeout(TIMEOUT, client.read_exact(&mut answer)).await.unwrap().unwrap();
+        assert_eq!(u64::from_be_bytes(answer), echo_iterative::fnv1a64(payload));
+    }
+    drop(client);
+    server.stop().await;
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_load_lets_clients_finish_and_exits_0() {
+    use std::io::{Read, Write};
+    use std::sync::mpsc::channel;
+    use std::thread;
+    fn sync_round_trip(stream: &mut std::net::TcpStream, message: &[u8]) {
+        stream.write_all(message).unwrap();
+        let mut reply = vec![0; message.len()];
+        stream.read_exact(&mut reply).unwrap();
+        assert_eq!(reply, message);
+    }
+    let mut server =
+        testkit::Server::start(env!("CARGO_BIN_EXE_echo-async"), ["--quiet", "127.0.0.1:0"]);
+    let address = server.address();
+    let (ready, all_ready) = channel();
+    let (mut gates, mut clients) = (Vec::new(), Vec::new());
+    for number in 0..10 {
+        let ready = ready.clone();
+        let (gate, go) = channel::<()>();
+        gates.push(gate);
+        clients.push(thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
+            stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+            sync_round_trip(&mut stream, b"connected");
+            ready.send(()).unwrap();
+            go.recv_timeout(TIMEOUT).unwrap();
+            for round in 0..100 {
+                sync_round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
+            }
+        }));
+    }
+    for _ in 0..10 {
+        all_ready.recv_timeout(TIMEOUT).unwrap();
+    }
+    let killed =
+        std::process::Command::new("kill").args(["-INT", &server.id().to_string()]).status();
+    assert!(killed.unwrap().success());
+    server.stdout_line_containing("Shutting down");
+    for gate in gates {
+        gate.send(()).unwrap();
+    }
+    for client in clients {
+        client.join().unwrap();
+    }
+    assert!(server.wait_for_exit().success());
+    assert_eq!(server.stdout_line(), "Stopped: served 10 connections");
+}
+
+#[test]
+fn port_in_use_bad_address_and_help() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    Command::new(env!("CARGO_BIN_EXE_echo-async"))
+        .arg(&address)
+        .timeout(TIMEOUT)
+        .assert()
+        .failure()
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!(
+            "error: cannot bind {address} (is another echo-async running? try another port)"
+        )));
+    Command::new(env!("CARGO_BIN_EXE_echo-async"))
+        .arg("127.0.0.1:99999")
+        .timeout(TIMEOUT)
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with("error: invalid address \"127.0.0.1:99999\""));
+    Command::new(env!("CARGO_BIN_EXE_echo-async"))
+        .arg("--help")
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(predicate::function(|s: &str| s.lines().count() == 2));
+}
