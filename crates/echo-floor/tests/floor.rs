@@ -1,0 +1,79 @@
+//! The floor server echoes correctly, including when its send buffer fills.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use echo_floor::{Shutdown, run};
+use testkit::TIMEOUT;
+
+fn start() -> (SocketAddr, Shutdown, thread::JoinHandle<anyhow::Result<()>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let shutdown = Shutdown::new();
+    let stopper = shutdown.clone();
+    (address, shutdown, thread::spawn(move || run(listener, stopper)))
+}
+
+fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+fn round_trip(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).unwrap();
+    let mut reply = vec![0; message.len()];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, message);
+}
+
+#[test]
+fn echoes_many_clients_from_one_thread() {
+    let (address, shutdown, server) = start();
+    let mut clients: Vec<TcpStream> = (0..50).map(|_| connect(address)).collect();
+    for round in 0..3 {
+        for (number, client) in clients.iter_mut().enumerate() {
+            round_trip(client, format!("client {number} round {round}").as_bytes());
+        }
+    }
+    drop(clients);
+    shutdown.request();
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_full_send_buffer_is_flushed_later_not_lost() {
+    let (address, shutdown, server) = start();
+    let mut client = connect(address);
+    // Send 4 MB before reading anything: the server's send buffer fills,
+    // so it must keep the rest and finish when the socket is writable again.
+    let message: Vec<u8> = (0..4_000_000u32).map(|i| (i % 253) as u8).collect();
+    let mut writer = client.try_clone().unwrap();
+    let sent = message.clone();
+    let writing = thread::spawn(move || writer.write_all(&sent).unwrap());
+    let mut reply = vec![0; message.len()];
+    client.read_exact(&mut reply).unwrap();
+    writing.join().unwrap();
+    assert!(reply == message, "bytes lost or reordered");
+    drop(client);
+    shutdown.request();
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_reset_client_does_not_disturb_the_others() {
+    let (address, shutdown, server) = start();
+    let mut other = connect(address);
+    let mut rude = connect(address);
+    round_trip(&mut rude, b"half");
+    socket2::SockRef::from(&rude).set_linger(Some(Duration::ZERO)).unwrap();
+    rude.write_all(&[1; 10_000]).unwrap();
+    drop(rude);
+    round_trip(&mut other, b"unaffected");
+    let mut fresh = connect(address);
+    round_trip(&mut fresh, b"and new clients are served");
+    shutdown.request();
+    server.join().unwrap().unwrap();
+}
