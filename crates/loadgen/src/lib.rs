@@ -1,0 +1,399 @@
+//! Load for the echo servers: many connections, each making round trips as
+//! fast as the server answers, with latency percentiles at the end.
+//!
+//! Every connection is a task on one current-thread tokio runtime, so the
+//! load generator needs a single core (the benchmark pins it to its own core,
+//! away from the server under test). Runs are bounded twice: by a request
+//! count per connection and by a time cap.
+//!
+//! Modules: [`cli`] parses the command line, [`bench`] drives the benchmark
+//! behind `scripts/bench.sh`, [`render`] turns its results into the book's
+//! table and chart.
+
+pub mod bench;
+pub mod cli;
+pub mod render;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use echo_iterative::fnv1a64;
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+
+/// What one request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Send `size` bytes, read the same bytes back, on a long-lived connection.
+    Echo,
+    /// The tutorial's exchange: connect, send `Hello, Server!`, read the
+    /// 14-byte reply, close. Measures how fast a server accepts.
+    Hello,
+    /// Send a frame (4-byte big-endian length + `size` bytes), read back the
+    /// 8-byte FNV-1a checksum of the payload (servers started with `--checksum`).
+    Checksum,
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The server; must be a loopback address.
+    pub address: SocketAddr,
+    /// Connections at the same time.
+    pub connections: usize,
+    /// Requests per connection.
+    pub requests: u64,
+    /// Message size in bytes (ignored by `Hello`).
+    pub size: usize,
+    /// Kind of request.
+    pub mode: Mode,
+    /// Stop every connection after this long, finished or not.
+    pub max_seconds: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            address: SocketAddr::from(([127, 0, 0, 1], 7004)),
+            connections: 10,
+            requests: 1000,
+            size: 64,
+            mode: Mode::Echo,
+            max_seconds: 30.0,
+        }
+    }
+}
+
+/// The outcome of a run; printed as one JSON line for scripts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub mode: Mode,
+    pub address: String,
+    pub connections: usize,
+    pub size: usize,
+    /// Requests answered correctly.
+    pub requests: u64,
+    /// Requests that failed (refused, reset, wrong answer); a failed
+    /// connection stops, in `Hello` mode only that request fails.
+    pub errors: u64,
+    /// Connections still unfinished when the time cap struck.
+    pub cut_off: u64,
+    /// Connections that got no answer at all before the cap (starved).
+    pub starved: u64,
+    pub seconds: f64,
+    pub requests_per_second: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+    pub first_error: Option<String>,
+}
+
+/// Greeting of the `Hello` mode, as in the tutorial.
+pub const HELLO: &[u8] = b"Hello, Server!";
+
+/// Checks options before any connection is made.
+pub fn validate(options: &Options) -> anyhow::Result<()> {
+    if !options.address.ip().is_loopback() {
+        bail!(
+            "refusing to load {}: loadgen only targets loopback (127.0.0.1, ::1)",
+            options.address
+        );
+    }
+    if options.connections == 0 || options.requests == 0 {
+        bail!("need at least one connection and one request");
+    }
+    if options.mode != Mode::Hello && options.size == 0 {
+        bail!("message size must be at least 1 byte");
+    }
+    if options.mode == Mode::Checksum && options.size > echo_iterative::MAX_FRAME {
+        bail!("checksum frames are limited to {} bytes", echo_iterative::MAX_FRAME);
+    }
+    if !(options.max_seconds > 0.0 && options.max_seconds <= 3600.0) {
+        bail!("--max-seconds must be between 0 and 3600");
+    }
+    Ok(())
+}
+
+/// Runs the load on a current-thread runtime; `progress` (maybe hidden)
+/// follows the number of requests done.
+pub fn run(options: &Options, progress: &ProgressBar) -> anyhow::Result<Report> {
+    validate(options)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    Ok(runtime.block_on(load(options.clone(), progress.clone())))
+}
+
+/// What one connection task brings back.
+#[derive(Debug, Default)]
+struct Outcome {
+    latencies_ns: Vec<u64>,
+    errors: u64,
+    cut_off: bool,
+    first_error: Option<String>,
+}
+
+// ANCHOR: load
+async fn load(options: Options, progress: ProgressBar) -> Report {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(options.max_seconds);
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for number in 0..options.connections {
+        let (options, done) = (options.clone(), Arc::clone(&done));
+        tasks.spawn(async move {
+            match options.mode {
+                Mode::Hello => hello_connection(&options, deadline, &done).await,
+                _ => stream_connection(&options, number as u64, deadline, &done).await,
+            }
+        });
+    }
+    // The bar follows a counter, so the tasks never touch the terminal.
+    let ticker = {
+        let (done, progress) = (Arc::clone(&done), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                progress.set_position(done.load(Ordering::Relaxed));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = tasks.join_next().await {
+        outcomes.push(outcome.unwrap_or_else(|error| Outcome {
+            errors: 1,
+            first_error: Some(format!("connection task failed: {error}")),
+            ..Outcome::default()
+        }));
+    }
+    ticker.abort();
+    progress.finish_and_clear();
+    summarize(&options, started.elapsed(), outcomes)
+}
+// ANCHOR_END: load
+
+fn summarize(options: &Options, elapsed: Duration, outcomes: Vec<Outcome>) -> Report {
+    let mut latencies: Vec<u64> = Vec::new();
+    let (mut errors, mut cut_off, mut starved, mut first_error) = (0, 0, 0, None);
+    for outcome in outcomes {
+        errors += outcome.errors;
+        cut_off += u64::from(outcome.cut_off);
+        starved += u64::from(outcome.latencies_ns.is_empty() && outcome.cut_off);
+        first_error = first_error.or(outcome.first_error);
+        latencies.extend(outcome.latencies_ns);
+    }
+    latencies.sort_unstable();
+    let seconds = elapsed.as_secs_f64();
+    let requests = latencies.len() as u64;
+    Report {
+        mode: options.mode,
+        address: options.address.to_string(),
+        connections: options.connections,
+        size: if options.mode == Mode::Hello { HELLO.len() } else { options.size },
+        requests,
+        errors,
+        cut_off,
+        starved,
+        seconds,
+        requests_per_second: if seconds > 0.0 { requests as f64 / seconds } else { 0.0 },
+        p50_us: percentile(&latencies, 50.0),
+        p99_us: percentile(&latencies, 99.0),
+        max_us: latencies.last().map_or(0.0, |&ns| ns as f64 / 1000.0),
+        first_error,
+    }
+}
+
+/// The nearest-rank percentile of sorted nanoseconds, in microseconds.
+pub fn percentile(sorted_ns: &[u64], percent: f64) -> f64 {
+    if sorted_ns.is_empty() {
+        return 0.0;
+    }
+    let rank = (percent / 100.0 * sorted_ns.len() as f64).ceil() as usize;
+    sorted_ns[rank.clamp(1, sorted_ns.len()) - 1] as f64 / 1000.0
+}
+
+/// A long-lived connection making `requests` echo or checksum round trips.
+async fn stream_connection(
+    options: &Options,
+    number: u64,
+    deadline: Instant,
+    done: &AtomicU64,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut stream = match timeout_at(deadline, TcpStream::connect(options.address)).await {
+        Err(_) => return Outcome { cut_off: true, ..outcome },
+        Ok(Err(error)) => {
+            return Outcome {
+                errors: 1,
+                first_error: Some(format!("cannot connect to {}: {error}", options.address)),
+                ..outcome
+            };
+        }
+        Ok(Ok(stream)) => stream,
+    };
+    let _ = stream.set_nodelay(true);
+    // The payload carries the connection and request numbers, so a reply
+    // meant for another request (or another client) cannot pass for this one.
+    let mut message: Vec<u8> = (0..options.size).map(|i| (i % 251) as u8).collect();
+    let mut reply = Vec::new();
+    for request in 0..options.requests {
+        if Instant::now() >= deadline {
+            outcome.cut_off = true;
+            break;
+        }
+        stamp(&mut message, number, request);
+        let started = Instant::now();
+        let result = match options.mode {
+            Mode::Checksum => timeout_at(deadline, checksum_round(&mut stream, &message)).await,
+            _ => timeout_at(deadline, echo_round(&mut stream, &message, &mut reply)).await,
+        };
+        match result {
+            Err(_) => {
+                outcome.cut_off = true;
+                break;
+            }
+            Ok(Err(error)) => {
+                outcome.errors += 1;
+                outcome.first_error = Some(error);
+                break;
+            }
+            Ok(Ok(())) => {
+                outcome.latencies_ns.push(started.elapsed().as_nanos() as u64);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    outcome
+}
+
+fn stamp(message: &mut [u8], connection: u64, request: u64) {
+    let tag = (connection << 40 | request).to_be_bytes();
+    let length = tag.len().min(message.len());
+    message[..length].copy_from_slice(&tag[..length]);
+}
+
+// ANCHOR: echo_round
+/// Writes the message while reading the echo (a large message does not fit
+/// in the socket buffers, so writing all before reading could deadlock).
+async fn echo_round(
+    stream: &mut TcpStream,
+    message: &[u8],
+    reply: &mut Vec<u8>,
+) -> Result<(), String> {
+    reply.resize(message.len(), 0);
+    let (mut reader, mut writer) = stream.split();
+    let (written, read) = tokio::join!(writer.write_all(message), reader.read_exact(reply));
+    written.map_err(|error| format!("cannot send: {error}"))?;
+    read.map_err(|error| format!("cannot read the echo: {error}"))?;
+    if reply != message {
+        return Err("the echo differs from the message".into());
+    }
+    Ok(())
+}
+// ANCHOR_END: echo_round
+
+async fn checksum_round(stream: &mut TcpStream, payload: &[u8]) -> Result<(), String> {
+    let mut frame = Vec::with_capacity(4 + payload.len());
+    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    frame.extend_from_slice(payload);
+    let mut answer = [0u8; 8];
+    let (mut reader, mut writer) = stream.split();
+    let (written, read) = tokio::join!(writer.write_all(&frame), reader.read_exact(&mut answer));
+    written.map_err(|error| format!("cannot send: {error}"))?;
+    read.map_err(|error| format!("cannot read the checksum: {error}"))?;
+    if u64::from_be_bytes(answer) != fnv1a64(payload) {
+        return Err("wrong checksum".into());
+    }
+    Ok(())
+}
+
+/// `requests` times: connect, greet, read the reply until the server closes
+/// (or, for an echo server, until we have it and close ourselves).
+async fn hello_connection(options: &Options, deadline: Instant, done: &AtomicU64) -> Outcome {
+    let mut outcome = Outcome::default();
+    for _ in 0..options.requests {
+        if Instant::now() >= deadline {
+            outcome.cut_off = true;
+            break;
+        }
+        let started = Instant::now();
+        match timeout_at(deadline, hello_round(options.address)).await {
+            Err(_) => {
+                outcome.cut_off = true;
+                break;
+            }
+            Ok(Err(error)) => {
+                outcome.errors += 1;
+                outcome.first_error.get_or_insert(error);
+            }
+            Ok(Ok(())) => {
+                outcome.latencies_ns.push(started.elapsed().as_nanos() as u64);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    outcome
+}
+
+// ANCHOR: hello_round
+async fn hello_round(address: SocketAddr) -> Result<(), String> {
+    let mut stream =
+        TcpStream::connect(address).await.map_err(|error| format!("cannot connect: {error}"))?;
+    stream.write_all(HELLO).await.map_err(|error| format!("cannot send: {error}"))?;
+    // Half-close: an echo server sees the end of the request and closes first,
+    // as the tutorial's server does after its reply.
+    stream.shutdown().await.map_err(|error| format!("cannot shut down: {error}"))?;
+    let mut reply = Vec::with_capacity(HELLO.len());
+    (&mut stream)
+        .take(1024)
+        .read_to_end(&mut reply)
+        .await
+        .map_err(|error| format!("cannot read the reply: {error}"))?;
+    if reply.len() != HELLO.len() {
+        return Err(format!("expected a {}-byte reply, got {} bytes", HELLO.len(), reply.len()));
+    }
+    Ok(())
+}
+// ANCHOR_END: hello_round
+
+/// Human-readable summary (the JSON line follows it).
+pub fn describe(report: &Report) -> String {
+    let what = match report.mode {
+        Mode::Echo => format!("echo of {} bytes", report.size),
+        Mode::Checksum => format!("checksum of {}-byte frames", report.size),
+        Mode::Hello => "hello (one connection per request)".to_string(),
+    };
+    let mut text = format!(
+        "{what} on {}, {} connections\n\
+         requests: {} in {:.2} s = {:.0} req/s\n\
+         latency: p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs\n\
+         errors: {}",
+        report.address,
+        report.connections,
+        report.requests,
+        report.seconds,
+        report.requests_per_second,
+        report.p50_us,
+        report.p99_us,
+        report.max_us,
+        report.errors,
+    );
+    if let Some(error) = &report.first_error {
+        text.push_str(&format!(" (first: {error})"));
+    }
+    if report.cut_off > 0 {
+        text.push_str(&format!(
+            "\ncut off by the time cap: {} connections ({} never answered)",
+            report.cut_off, report.starved
+        ));
+    }
+    text
+}
