@@ -13,10 +13,28 @@ from the book title in mdBook's menu bar. Pagefind reads each page's
 """
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
 from pagefind.index import IndexConfig, PagefindIndex
+
+# Pagefind's Chinese word segmentation at index time (a dictionary) and the
+# browser's at search time (Intl.Segmenter) often disagree: 套接字 is indexed
+# as 套 + 接字 but searched as 套接 + 字, and nothing is found. So every Han
+# character becomes its own word here (a zero-width space between adjacent
+# characters in the page text, invisible in result excerpts), and the search
+# box in ../book/theme/header.hbs turns a Chinese query into an exact phrase
+# of single characters: 套接字 -> "套 接 字", i.e. a substring search.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+BETWEEN_HAN = re.compile(f"(?<=[{HAN}])(?=[{HAN}])")
+TAG = re.compile(r"(<[^>]*>)")
+
+
+def split_han(html: str) -> str:
+    """Insert U+200B between adjacent Han characters in text, never inside tags."""
+    parts = TAG.split(html)
+    return "".join(part if part.startswith("<") else BETWEEN_HAN.sub("\u200b", part) for part in parts)
 
 
 async def index_book(site: Path, src: Path) -> None:
@@ -31,7 +49,7 @@ async def index_book(site: Path, src: Path) -> None:
             html = site / rel
             if not html.is_file():
                 raise SystemExit(f"error: {html} missing (is {src / rel.with_suffix('.md')} in SUMMARY.md?)")
-            await index.add_html_file(content=html.read_text(encoding="utf-8"), url="/" + rel.as_posix())
+            await index.add_html_file(content=split_han(html.read_text(encoding="utf-8")), url="/" + rel.as_posix())
     print(f"  {site}/pagefind: {len(pages)} chapter pages indexed")
 
 

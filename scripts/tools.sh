@@ -35,7 +35,7 @@ for tool in "$@"; do
       if ! command -v chromium >/dev/null; then
         echo "installing chromium from the OS packages"
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-          apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+          apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
         else
           echo "error: chromium is missing; install it (e.g. sudo apt-get install chromium)" >&2
           exit 1
