@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The benchmark: every rung of the concurrency ladder, the floor server and
+# two Python peers, each pinned to CPU 0 while the load generator runs on
+# CPU 1 (when taskset exists), for 1/10/100 connections x 64 B/16 KiB echo,
+# a checksum workload and the tutorial's hello exchange; 3 runs per point,
+# medians reported. Takes about 4 minutes.
+#
+#   scripts/bench.sh                writes bench/results.json,
+#                                   book/generated/bench-table.md, bench-chart.svg
+#   scripts/bench.sh --smoke        a few seconds, debug builds, into target/bench-smoke/
+#                                   (scripts/test.sh runs this)
+#   scripts/bench.sh --report-only  redraws the table and chart from bench/results.json
+#
+# Only loopback traffic; every run is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=full
+case "${1:-}" in
+  "") ;;
+  --smoke) mode=smoke ;;
+  --report-only) mode=report ;;
+  *) echo "usage: scripts/bench.sh [--smoke | --report-only]" >&2; exit 2 ;;
+esac
+
+packages=(-p echo-floor -p echo-iterative -p echo-threaded -p echo-pool -p echo-async -p loadgen)
+if [ "$mode" = full ]; then
+  echo "==> cargo build --release (servers, loadgen, bench)"
+  cargo build --release --locked --bins "${packages[@]}"
+  bin_dir=target/release
+else
+  echo "==> cargo build (debug: servers, loadgen, bench)"
+  cargo build --locked --bins "${packages[@]}"
+  bin_dir=target/debug
+fi
+
+args=(--bin-dir "$bin_dir" --root .)
+python=$(command -v python3 || command -v python || true)
+if [ -n "$python" ]; then
+  args+=(--python "$python")
+else
+  echo "note: no python3, the Python peers are skipped"
+fi
+[ "$mode" = smoke ] && args+=(--smoke)
+[ "$mode" = report ] && args+=(--report-only)
+
+# The load generator on CPU 1; the bench binary pins each server to CPU 0.
+pin=()
+if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
+  pin=(taskset -c 1)
+else
+  echo "note: taskset unavailable or fewer than 2 CPUs, nothing is pinned"
+fi
+
+echo "==> $bin_dir/bench ${args[*]}"
+started=$SECONDS
+"${pin[@]}" "$bin_dir/bench" "${args[@]}"
+echo "==> benchmark done in $((SECONDS - started)) s"
