@@ -29,7 +29,7 @@ pub fn table(results: &Results) -> String {
         );
         let cpu =
             |value: Option<f64>| value.map_or("–".to_string(), |value| format!("{value:.1}"));
-        let mut requests = format!("{}", thousands(run.requests_per_second));
+        let mut requests = thousands(run.requests_per_second);
         if run.errors > 0 {
             let _ = write!(requests, " ({} err)", run.errors);
         }
