@@ -24,8 +24,7 @@ from pagefind.index import IndexConfig, PagefindIndex
 # as 套 + 接字 but searched as 套接 + 字, and nothing is found. So every Han
 # character becomes its own word here (a zero-width space between adjacent
 # characters in the page text, invisible in result excerpts), and the search
-# box in ../book/theme/header.hbs turns a Chinese query into an exact phrase
-# of single characters: 套接字 -> "套 接 字", i.e. a substring search.
+# box (book/theme/header.hbs) splits a query the same way: 套接字 -> 套 接 字.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 BETWEEN_HAN = re.compile(f"(?<=[{HAN}])(?=[{HAN}])")
 TAG = re.compile(r"(<[^>]*>)")
@@ -44,13 +43,17 @@ async def index_book(site: Path, src: Path) -> None:
         if md.name != "SUMMARY.md"
     )
     config = IndexConfig(root_selector="main", output_path=str(site / "pagefind"))
+    indexed = 0
     async with PagefindIndex(config=config) as index:
         for rel in pages:
             html = site / rel
             if not html.is_file():
-                raise SystemExit(f"error: {html} missing (is {src / rel.with_suffix('.md')} in SUMMARY.md?)")
+                # scripts/book-check.py reports it (page not in SUMMARY.md?)
+                print(f"  skipped {src / rel.with_suffix('.md')}: {html} was not built")
+                continue
             await index.add_html_file(content=split_han(html.read_text(encoding="utf-8")), url="/" + rel.as_posix())
-    print(f"  {site}/pagefind: {len(pages)} chapter pages indexed")
+            indexed += 1
+    print(f"  {site}/pagefind: {indexed} chapter pages indexed")
 
 
 async def main(pairs: list[str]) -> None:
