@@ -103,6 +103,11 @@ async function search(page, base, lang, query, expected, shotPath) {
     query,
     { timeout: STEP_TIMEOUT },
   );
+  if (shotPath) {
+    // what a reader sees first
+    await page.screenshot({ path: shotPath });
+    ok(`screenshot of the results: ${shotPath.slice(root.length + 1)}`);
+  }
   // Show every result, not just the first few.
   for (let i = 0; i < 20 && (await page.locator(".pagefind-ui__button").count()); i++) {
     const before = await page.locator(".pagefind-ui__result").count();
@@ -122,10 +127,6 @@ async function search(page, base, lang, query, expected, shotPath) {
   else fail(`${summary}; expected ${expected}`);
   const noise = pages.filter((p) => NOT_RESULTS.test(p) || !p.startsWith(`/${lang}/`));
   if (noise.length) fail(`${lang}: search "${query}" returned pages that must not be results: ${noise.join(", ")}`);
-  if (shotPath) {
-    await page.screenshot({ path: shotPath });
-    ok(`screenshot of the results: ${shotPath.slice(root.length + 1)}`);
-  }
 }
 
 async function languageSwitch(page, base) {
