@@ -1,0 +1,41 @@
+//! Prints the bytes `write_frame` produces, to see the length prefix and the
+//! byte order with your own eyes. No network needed.
+use std::process::ExitCode;
+
+use framing::write_frame;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+fn main() -> ExitCode {
+    let payloads: [&[u8]; 3] = [b"Hello", b"", &[b'x'; 300]];
+    for payload in payloads {
+        let mut wire = Vec::new();
+        if let Err(error) = write_frame(&mut wire, payload) {
+            eprintln!("error: cannot encode a frame: {error}");
+            return ExitCode::FAILURE;
+        }
+        let (header, body) = wire.split_at(framing::HEADER_LEN);
+        let body = match body.len() {
+            0 => "(no payload)".to_string(),
+            1..=8 => hex(body),
+            _ => format!("{} …", hex(&body[..8])),
+        };
+        println!(
+            "payload of {:>3} bytes -> frame of {:>3} bytes: [{}] {body}",
+            payload.len(),
+            wire.len(),
+            hex(header)
+        );
+    }
+    // ANCHOR: byte_order
+    let length: u32 = 300;
+    println!("300 big-endian    (to_be_bytes): {}", hex(&length.to_be_bytes()));
+    println!("300 little-endian (to_le_bytes): {}", hex(&length.to_le_bytes()));
+    // What a frame reader makes of a client that speaks another protocol:
+    let length = u32::from_be_bytes(*b"GET ");
+    println!("\"GET \" read as a big-endian length: {length}");
+    // ANCHOR_END: byte_order
+    ExitCode::SUCCESS
+}
