@@ -265,6 +265,11 @@ async fn stream_connection(
                 outcome.first_error = Some(error);
                 break;
             }
+            // An answer that arrives after the cap no longer counts.
+            Ok(Ok(())) if Instant::now() > deadline => {
+                outcome.cut_off = true;
+                break;
+            }
             Ok(Ok(())) => {
                 outcome.latencies_ns.push(started.elapsed().as_nanos() as u64);
                 done.fetch_add(1, Ordering::Relaxed);
@@ -333,6 +338,11 @@ async fn hello_connection(options: &Options, deadline: Instant, done: &AtomicU64
             Ok(Err(error)) => {
                 outcome.errors += 1;
                 outcome.first_error.get_or_insert(error);
+            }
+            // An answer that arrives after the cap no longer counts.
+            Ok(Ok(())) if Instant::now() > deadline => {
+                outcome.cut_off = true;
+                break;
             }
             Ok(Ok(())) => {
                 outcome.latencies_ns.push(started.elapsed().as_nanos() as u64);
