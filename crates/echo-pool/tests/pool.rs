@@ -80,10 +80,20 @@ fn a_burst_of_2000_connections_is_served_or_refused_cleanly() {
     let threads: Vec<_> = (0..8)
         .map(|_| {
             thread::spawn(move || {
-                let (mut served, mut refused) = (0u64, 0u64);
+                let (mut served, mut refused, mut by_kernel) = (0u64, 0u64, 0u64);
                 for _ in 0..10 {
-                    let batch: Vec<TcpStream> = (0..25).map(|_| connect(address)).collect();
+                    // A kernel with a short backlog (macOS) may refuse some itself.
+                    let batch: Vec<TcpStream> = (0..25)
+                        .filter_map(|_| match TcpStream::connect_timeout(&address, TIMEOUT) {
+                            Ok(stream) => Some(stream),
+                            Err(_) => {
+                                by_kernel += 1;
+                                None
+                            }
+                        })
+                        .collect();
                     for mut stream in batch {
+                        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
                         // Send one byte and half-close: a worker can finish this
                         // connection without waiting for us.
                         let sent =
@@ -99,17 +109,18 @@ fn a_burst_of_2000_connections_is_served_or_refused_cleanly() {
                         }
                     }
                 }
-                (served, refused)
+                (served, refused, by_kernel)
             })
         })
         .collect();
-    let (mut served, mut refused) = (0, 0);
+    let (mut served, mut refused, mut by_kernel) = (0, 0, 0);
     for thread in threads {
-        let (s, r) = thread.join().unwrap();
+        let (s, r, k) = thread.join().unwrap();
         served += s;
         refused += r;
+        by_kernel += k;
     }
-    assert_eq!(served + refused, 2000);
+    assert_eq!(served + refused + by_kernel, 2000);
     assert!(refused > 0, "4 workers and a queue of 4 should have refused some of the burst");
     // Still alive and still echoing.
     let mut after = connect(address);

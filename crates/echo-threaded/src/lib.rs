@@ -23,6 +23,7 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> an
     shutdown.watch(&listener)?;
     let config = Arc::new(config);
     let mut clients = Vec::new();
+    // ANCHOR: accept_loop
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(connection) => connection,
@@ -47,9 +48,12 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> an
         // ANCHOR_END: spawn
         clients.retain(|client| !client.is_finished()); // forget finished threads
     }
+    // ANCHOR_END: accept_loop
+    // ANCHOR: shutdown
     drop(listener); // refuse newcomers while the others finish
     for client in clients {
         let _ = client.join();
     }
+    // ANCHOR_END: shutdown
     Ok(())
 }
