@@ -90,7 +90,8 @@ pub fn thousands(value: f64) -> String {
 const COLORS: [&str; 8] =
     ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"];
 
-/// A grouped bar chart of echo req/s: one group per point, one bar per server.
+/// Two grouped bar charts of the echo workload, one group per point and one
+/// bar per server: req/s on top, server CPU µs per round trip below.
 pub fn chart(results: &Results) -> String {
     let echo: Vec<&Measurement> =
         results.measurements.iter().filter(|m| m.point.mode == Mode::Echo).collect();
@@ -104,82 +105,30 @@ pub fn chart(results: &Results) -> String {
             servers.push(&measurement.server);
         }
     }
-    let top = echo.iter().map(|m| m.median.requests_per_second).fold(0.0, f64::max);
-    let step = nice_step(top / 5.0);
-    let top = (top / step).ceil().max(1.0) * step;
-    let (width, height) = (960.0, 460.0);
-    let (left, right, plot_top, bottom) = (70.0, 20.0, 20.0, 380.0);
-    let plot_width = width - left - right;
-    let group = plot_width / points.len().max(1) as f64;
-    let bar = (group * 0.8) / servers.len().max(1) as f64;
-    let y = |value: f64| bottom - (value / top) * (bottom - plot_top);
+    let layout = Layout { width: 960.0, left: 70.0, right: 20.0, points, servers };
+    let height = 760.0;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
-         width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {height}\" \
+         width=\"{}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">",
+        layout.width, layout.width
     );
     svg.push_str("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-    let mut tick = 0.0;
-    while tick <= top + step / 2.0 {
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            width - right,
-            y(tick),
-            y(tick),
-            left - 6.0,
-            y(tick) + 4.0,
-            thousands(tick),
-        );
-        tick += step;
-    }
-    let _ = writeln!(
-        svg,
-        "<text x=\"14\" y=\"{:.1}\" transform=\"rotate(-90 14 {:.1})\" text-anchor=\"middle\">req/s</text>",
-        (plot_top + bottom) / 2.0,
-        (plot_top + bottom) / 2.0
+    layout.panel(&mut svg, &echo, (30.0, 310.0), "req/s", |run| Some(run.requests_per_second));
+    layout.panel(
+        &mut svg,
+        &echo,
+        (380.0, 640.0),
+        "server CPU µs / round trip (user + sys)",
+        |run| run.user_us.zip(run.sys_us).map(|(user, sys)| user + sys),
     );
-    for (index, point) in points.iter().enumerate() {
-        let x0 = left + group * index as f64 + group * 0.1;
-        for (number, server) in servers.iter().enumerate() {
-            let Some(measurement) = echo.iter().find(|m| m.point == *point && m.server == *server)
-            else {
-                continue;
-            };
-            let value = measurement.median.requests_per_second;
-            let _ = writeln!(
-                svg,
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\">\
-                 <title>{server}, {}: {} req/s</title></rect>",
-                x0 + bar * number as f64,
-                y(value),
-                (bar - 1.0).max(1.0),
-                bottom - y(value),
-                COLORS[number % COLORS.len()],
-                point_label(point),
-                thousands(value),
-            );
-        }
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            left + group * (index as f64 + 0.5),
-            bottom + 18.0,
-            point_label(point),
-        );
-    }
-    let _ = writeln!(
-        svg,
-        "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{bottom}\" y2=\"{bottom}\" stroke=\"#333\"/>",
-        width - right
-    );
-    // Legend: two rows under the axis labels.
-    let per_row = servers.len().div_ceil(2).max(1);
-    for (number, server) in servers.iter().enumerate() {
-        let x = left + (number % per_row) as f64 * (plot_width / per_row as f64);
-        let y = bottom + 42.0 + (number / per_row) as f64 * 20.0;
+    // Legend: two rows at the bottom.
+    let plot_width = layout.width - layout.left - layout.right;
+    let per_row = layout.servers.len().div_ceil(2).max(1);
+    for (number, server) in layout.servers.iter().enumerate() {
+        let x = layout.left + (number % per_row) as f64 * (plot_width / per_row as f64);
+        let y = 700.0 + (number / per_row) as f64 * 22.0;
         let _ = writeln!(
             svg,
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/>\
@@ -191,6 +140,89 @@ pub fn chart(results: &Results) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// Where the groups and bars go.
+struct Layout<'a> {
+    width: f64,
+    left: f64,
+    right: f64,
+    points: Vec<crate::bench::Point>,
+    servers: Vec<&'a str>,
+}
+
+impl Layout<'_> {
+    /// One bar chart between `top` and `bottom`, scaled to its largest value.
+    fn panel(
+        &self,
+        svg: &mut String,
+        echo: &[&Measurement],
+        (top, bottom): (f64, f64),
+        title: &str,
+        value_of: impl Fn(&crate::bench::Run) -> Option<f64>,
+    ) {
+        let largest = echo.iter().filter_map(|m| value_of(&m.median)).fold(0.0, f64::max);
+        let step = nice_step(largest / 5.0);
+        let scale_top = (largest / step).ceil().max(1.0) * step;
+        let y = |value: f64| bottom - (value / scale_top) * (bottom - top);
+        let plot_width = self.width - self.left - self.right;
+        let group = plot_width / self.points.len().max(1) as f64;
+        let bar = (group * 0.8) / self.servers.len().max(1) as f64;
+        let (left, right_edge) = (self.left, self.width - self.right);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{left}\" y=\"{:.1}\" font-weight=\"bold\">{title}</text>",
+            top - 12.0
+        );
+        let mut tick = 0.0;
+        while tick <= scale_top + step / 2.0 {
+            let label = if step < 1.0 { format!("{tick:.1}") } else { thousands(tick) };
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{left}\" x2=\"{right_edge:.1}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"#ddd\"/>\
+                 <text x=\"{1:.1}\" y=\"{2:.1}\" text-anchor=\"end\">{label}</text>",
+                y(tick),
+                left - 6.0,
+                y(tick) + 4.0,
+            );
+            tick += step;
+        }
+        for (index, point) in self.points.iter().enumerate() {
+            let x0 = left + group * index as f64 + group * 0.1;
+            for (number, server) in self.servers.iter().enumerate() {
+                let Some(value) = echo
+                    .iter()
+                    .find(|m| m.point == *point && m.server == *server)
+                    .and_then(|m| value_of(&m.median))
+                else {
+                    continue;
+                };
+                let shown = if value < 100.0 { format!("{value:.1}") } else { thousands(value) };
+                let _ = writeln!(
+                    svg,
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\">\
+                     <title>{server}, {}: {shown}</title></rect>",
+                    x0 + bar * number as f64,
+                    y(value),
+                    (bar - 1.0).max(1.0),
+                    bottom - y(value),
+                    COLORS[number % COLORS.len()],
+                    point_label(point),
+                );
+            }
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                left + group * (index as f64 + 0.5),
+                bottom + 18.0,
+                point_label(point),
+            );
+        }
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{right_edge:.1}\" y1=\"{bottom}\" y2=\"{bottom}\" stroke=\"#333\"/>"
+        );
+    }
 }
 
 /// 1, 2 or 5 times a power of ten, at least `rough`.

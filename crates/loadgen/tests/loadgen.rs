@@ -224,7 +224,7 @@ fn table_and_chart_show_every_measurement() {
     let chart = render::chart(&results);
     assert!(chart.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(chart.trim_end().ends_with("</svg>"));
-    assert_eq!(chart.matches("<title>").count(), 4, "one bar per measurement");
+    assert_eq!(chart.matches("<title>").count(), 8, "one bar per measurement and panel");
     assert!(chart.contains(">python asyncio</text>"));
     assert!(chart.contains(">10 × 64 B</text>"));
     assert_eq!(render::thousands(1_234_567.4), "1\u{2009}234\u{2009}567");
