@@ -3,8 +3,9 @@
 
 Sources (book/zh/src, book/en/src):
   sources   Rust fences hold only {{#include ../../../crates/…}} lines; every
-            include comes from ../../../crates/ or ../../generated/; no pasted
-            Rust in other fences; code includes sit inside a fence.
+            include comes from ../../../crates/ or ../../generated/; code is
+            included by anchor, not line numbers; no pasted Rust in other
+            fences; code includes sit inside a fence.
   parity    zh and en: same pages, same SUMMARY order, and per page the same
             heading levels in order, the same include targets in order and the
             same images in order; every page is listed in SUMMARY.md.
@@ -136,6 +137,9 @@ class Page:
             self.problems.append(
                 f"{where}: include {target}: code comes from {CODE_PREFIX}, program output from {OUTPUT_PREFIX}"
             )
+        elif target.startswith(CODE_PREFIX) and re.search(r":\d*:?\d*$", target) and not target.endswith(".rs"):
+            # line numbers drift silently when the code changes; anchors do not
+            self.problems.append(f"{where}: include {target}: use an // ANCHOR: region, not line numbers")
 
 
 def summary_entries(src: Path) -> list[tuple[str, str]]:
