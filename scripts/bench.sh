@@ -2,8 +2,8 @@
 # The benchmark: every rung of the concurrency ladder, the floor server and
 # two Python peers, each pinned to CPU 0 while the load generator runs on
 # CPU 1 (when taskset exists), for 1/10/100 connections x 64 B/16 KiB echo,
-# a checksum workload and the tutorial's hello exchange; 3 runs per point,
-# medians reported. Takes about 4 minutes.
+# a checksum workload and the tutorial's hello exchange; 5 runs per point,
+# medians reported. Takes about 5 minutes.
 #
 #   scripts/bench.sh                writes bench/results.json,
 #                                   book/generated/bench-table.md, bench-chart.svg

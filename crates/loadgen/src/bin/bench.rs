@@ -90,7 +90,7 @@ fn measure(
         .status()
         .is_ok_and(|status| status.success());
     let settings = Settings {
-        repeats: if smoke { 1 } else { 3 },
+        repeats: if smoke { 1 } else { 5 },
         seconds: if smoke { 0.3 } else { 1.0 },
         hello_requests: if smoke { 20 } else { 200 },
         pinned,
