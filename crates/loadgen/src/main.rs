@@ -18,7 +18,7 @@ fn run() -> anyhow::Result<()> {
     let Some(options) = loadgen::cli::parse(std::env::args().skip(1))? else {
         return Ok(());
     };
-    let total = options.connections as u64 * options.requests;
+    let total = (options.connections as u64).saturating_mul(options.requests);
     // Drawn on stderr only when it is a terminal; hidden in pipes and CI logs.
     let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} requests, {elapsed}") {
