@@ -40,6 +40,24 @@ command -v tcpdump > /dev/null || reuse_committed "tcpdump is not installed"
 command -v ss > /dev/null || reuse_committed "ss (iproute2) is not installed"
 [ "$(id -u)" = 0 ] || reuse_committed "capturing packets needs root"
 
+# Root is not always enough (containers without CAP_NET_RAW, no lo): probe
+# for at most 5 s before relying on tcpdump.
+: > "$LOGS/probe.tcpdump"
+tcpdump -i lo -n -w /dev/null 'udp port 9' 2> "$LOGS/probe.tcpdump" &
+probe=$!
+deadline=$((SECONDS + 5))
+until grep -q "listening on" "$LOGS/probe.tcpdump" || ! kill -0 "$probe" 2> /dev/null ||
+  [ $SECONDS -ge $deadline ]; do
+  sleep 0.05
+done
+if ! grep -q "listening on" "$LOGS/probe.tcpdump"; then
+  kill "$probe" 2> /dev/null || true
+  wait "$probe" 2> /dev/null || true
+  reuse_committed "tcpdump cannot capture on lo ($(head -n 1 "$LOGS/probe.tcpdump"))"
+fi
+kill -INT "$probe" 2> /dev/null || true
+wait "$probe" 2> /dev/null || true
+
 # capture NAME FILTER: starts tcpdump on lo writing $LOGS/NAME.pcap; sets TCPDUMP.
 capture() {
   : > "$LOGS/$1.tcpdump"
