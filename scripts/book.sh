@@ -5,8 +5,8 @@
 #   scripts/book.sh build         build both books, the landing page and the search indexes
 #   scripts/book.sh serve [zh|en] live preview of one book on http://127.0.0.1:3000
 #                                 (rebuilds on changes in the book, crates/ and book/generated/)
-#   scripts/book.sh check         book-outputs --check (if present), build, truth checks,
-#                                 browser test; scripts/test.sh runs this
+#   scripts/book.sh check         book-outputs --check (if present), build, truth checks
+#                                 and their self-test, browser test; scripts/test.sh runs this
 #
 # Environment: BOOK_BASE  URL path the site is served under (default "/";
 #                         GitHub Pages project sites use "/<repo>/")
@@ -74,6 +74,9 @@ check() {
 
   step "truth checks: mdBook log, includes, code blocks, links, sources, zh/en parity (scripts/book-check.py)"
   python3 scripts/book-check.py --site "$SITE" --logs "$LOGS" --base "$BOOK_BASE"
+
+  step "the checks themselves: plant each fault in a tiny book, each must be caught (scripts/book-check-selftest.py)"
+  python3 scripts/book-check-selftest.py
 
   step "browser test: search and language switcher in headless Chromium (scripts/browser-test.mjs)"
   scripts/tools.sh node
