@@ -230,6 +230,23 @@ fn ctrl_c_during_load_lets_clients_finish_and_exits_0() {
 }
 
 #[test]
+fn the_process_logs_each_refusal() {
+    let server = testkit::Server::start(
+        env!("CARGO_BIN_EXE_echo-pool"),
+        ["--workers", "1", "--queue", "1", "127.0.0.1:0"],
+    );
+    let mut busy = connect(server.address());
+    round_trip(&mut busy, b"the only worker is mine");
+    let waiting = connect(server.address()); // fills the queue
+    let mut refused = connect(server.address());
+    assert_eq!(refused.read(&mut [0u8; 1]).unwrap(), 0, "closed at once");
+    let port = refused.local_addr().unwrap().port();
+    let line = server.stdout_line_containing("Refused");
+    assert_eq!(line, format!("Refused 127.0.0.1:{port}: all workers busy, queue full (1 refused)"));
+    drop((busy, waiting));
+}
+
+#[test]
 fn port_in_use_bad_address_and_help() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
@@ -248,6 +265,18 @@ fn port_in_use_bad_address_and_help() {
         .assert()
         .failure()
         .stderr(predicate::str::starts_with("error: invalid address \"localhost:7003\""));
+    Command::new(env!("CARGO_BIN_EXE_echo-pool"))
+        .args(["--workers", "0"])
+        .timeout(TIMEOUT)
+        .assert()
+        .failure()
+        .stderr("error: --workers must be at least 1\n");
+    Command::new(env!("CARGO_BIN_EXE_echo-pool"))
+        .args(["--queue", "lots"])
+        .timeout(TIMEOUT)
+        .assert()
+        .failure()
+        .stderr("error: --queue expects a number from 0 to 10000, got \"lots\"\n");
     Command::new(env!("CARGO_BIN_EXE_echo-pool"))
         .arg("--help")
         .timeout(TIMEOUT)
