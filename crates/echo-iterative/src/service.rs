@@ -81,28 +81,15 @@ pub fn echo(stream: &mut TcpStream) -> io::Result<u64> {
 // ANCHOR_END: echo
 
 /// The checksum service (see [`Service::Checksum`]); returns the frame count.
+/// Frames are read with the `framing` crate (length prefix, size checked
+/// before anything is allocated).
 pub fn checksum_frames(stream: &mut TcpStream) -> io::Result<u64> {
-    let mut payload = Vec::new();
     let mut frames = 0;
-    loop {
-        let mut length = [0u8; 4];
-        match stream.read_exact(&mut length) {
-            Ok(()) => {}
-            Err(error) if error.kind() == ErrorKind::UnexpectedEof => return Ok(frames),
-            Err(error) => return Err(error),
-        }
-        let length = u32::from_be_bytes(length) as usize;
-        if length > MAX_FRAME {
-            return Err(io::Error::new(
-                ErrorKind::InvalidData,
-                format!("frame of {length} bytes is over the {MAX_FRAME}-byte limit"),
-            ));
-        }
-        payload.resize(length, 0);
-        stream.read_exact(&mut payload)?;
+    while let Some(payload) = framing::read_frame(stream, MAX_FRAME)? {
         stream.write_all(&fnv1a64(&payload).to_be_bytes())?;
         frames += 1;
     }
+    Ok(frames)
 }
 
 /// 64-bit FNV-1a: one xor and one multiply per byte, so its cost grows with
