@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 const MAX: usize = 1024;
 
+// ANCHOR: chunked
 /// Hands out `data` in pieces whose sizes cycle through `sizes`, as a socket
 /// does when the bytes arrive in arbitrary segments.
 struct Chunked<'a> {
@@ -26,6 +27,7 @@ impl Read for Chunked<'_> {
         Ok(count)
     }
 }
+// ANCHOR_END: chunked
 
 /// Accepts writes in pieces whose sizes cycle through `sizes`.
 struct ChunkedWriter {
@@ -64,6 +66,7 @@ fn chunk_sizes() -> impl Strategy<Value = Vec<usize>> {
 }
 
 proptest! {
+    // ANCHOR: any_split
     #[test]
     fn frames_survive_any_split_into_reads(payloads in payloads(), sizes in chunk_sizes()) {
         let wire = encode(&payloads);
@@ -73,6 +76,7 @@ proptest! {
         }
         prop_assert_eq!(read_frame(&mut reader, MAX).unwrap(), None);
     }
+    // ANCHOR_END: any_split
 
     #[test]
     fn frames_survive_any_split_into_writes(payloads in payloads(), sizes in chunk_sizes()) {
