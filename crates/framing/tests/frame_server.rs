@@ -127,6 +127,34 @@ fn a_stalled_client_is_dropped_while_others_are_served() {
 }
 
 #[test]
+fn a_client_that_never_reads_its_echoes_is_dropped() {
+    let mut server = start(&["--timeout", "1"]);
+    let stream = connect(server.address());
+    let client = stream.local_addr().unwrap();
+    // Send 1 MiB frames without reading a single echo, until the server gives
+    // up: its echoes fill our receive buffer, then its send buffer, then its
+    // write times out. Bounded: at most 256 MiB, each write at most TIMEOUT.
+    let writer = std::thread::spawn(move || {
+        let mut stream = stream;
+        let frame = vec![b'w'; DEFAULT_MAX_FRAME];
+        for _ in 0..256 {
+            if write_frame(&mut stream, &frame).is_err() {
+                return;
+            }
+        }
+        panic!("the server kept taking frames that were never read");
+    });
+    let line = server.stderr_line_containing(&client.to_string());
+    assert_eq!(
+        line,
+        format!("error: client {client}: echo not taken within 1s, dropping the connection")
+    );
+    writer.join().unwrap();
+    assert_echoes(server.address(), b"still here");
+    server.assert_running();
+}
+
+#[test]
 fn a_client_reset_mid_frame_is_logged_and_the_server_goes_on() {
     let mut server = start(&[]);
     let stream = connect(server.address());

@@ -88,7 +88,13 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, config: Config) -> Result<()> 
             Err(error) => return Err(error).context("cannot read a frame"),
         };
         println!("Received from {peer}: {} ({} bytes)", preview(&frame), frame.len());
-        write_frame(&mut stream, &frame).context("cannot send the echo")?;
+        match write_frame(&mut stream, &frame) {
+            Ok(()) => {}
+            Err(error) if is_timeout(&error) => {
+                bail!("echo not taken within {:?}, dropping the connection", config.timeout)
+            }
+            Err(error) => return Err(error).context("cannot send the echo"),
+        }
     }
 }
 // ANCHOR_END: serve
