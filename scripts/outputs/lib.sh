@@ -43,6 +43,15 @@ wait_for() {
 # show NAME: prints what server NAME has printed so far.
 show() { cat "$LOGS/$1.out"; }
 
+# free_port tcp|udp: prints a loopback port that nothing is bound to right now.
+free_port() {
+  python3 -c 'import socket, sys
+kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
+with socket.socket(socket.AF_INET, kind) as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])' "$1"
+}
+
 # prompt TEXT: prints a shell prompt line as the reader would type it.
 prompt() { printf '$ %s\n' "$*"; }
 

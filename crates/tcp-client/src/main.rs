@@ -11,6 +11,7 @@ const USAGE: &str = "usage: tcp-client [ADDRESS] [MESSAGE]\n\
     Send MESSAGE (default \"Hello, Server!\") to ADDRESS (default 127.0.0.1:12345), print the reply.";
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+// ANCHOR: main
 fn main() -> ExitCode {
     let Err(error) = run() else {
         return ExitCode::SUCCESS;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     eprintln!("error: {error:#}");
     ExitCode::FAILURE
 }
+// ANCHOR_END: main
 
 fn run() -> Result<()> {
     // ANCHOR: address

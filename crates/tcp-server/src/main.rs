@@ -66,7 +66,7 @@ fn serve(mut stream: TcpStream) -> Result<()> {
     // ANCHOR: recv
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut request = [0u8; 1024];
-    let received = stream.read(&mut request).context("cannot read the request (timeout 5 s)")?;
+    let received = stream.read(&mut request).context("cannot read request (read timeout 5 s)")?;
     if received == 0 {
         bail!("closed the connection without sending anything");
     }

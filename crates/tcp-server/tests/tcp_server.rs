@@ -94,7 +94,7 @@ fn silent_client_is_timed_out_and_the_next_one_is_served() {
     let (_, reply) = exchange(server.address(), b"Hello, Server!");
     assert_eq!(reply, b"Hello, Client!");
     let line = server.stderr_line();
-    let expected = format!("error: client {silent_addr}: cannot read the request (timeout 5 s): ");
+    let expected = format!("error: client {silent_addr}: cannot read request (read timeout 5 s): ");
     assert!(line.starts_with(&expected), "{line}");
     server.assert_running();
     drop(silent);
