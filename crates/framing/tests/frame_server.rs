@@ -79,6 +79,40 @@ fn echoes_several_frames_on_one_connection_in_order() {
 }
 
 #[test]
+fn a_python_client_speaks_the_same_protocol() {
+    let Some(python) = testkit::python3() else { return };
+    let server = start(&[]);
+    // The frame format written from scratch with `struct`: big-endian u32 + payload.
+    let script = r#"
+import socket, struct, sys
+def recv_exact(sock, count):
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            sys.exit("connection closed mid-frame")
+        data += chunk
+    return data
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+for message in ["Hello from Python", "", "第一帧"]:
+    payload = message.encode()
+    sock.sendall(struct.pack(">I", len(payload)) + payload)
+echoes = []
+for _ in range(3):
+    (length,) = struct.unpack(">I", recv_exact(sock, 4))
+    echoes.append(recv_exact(sock, length).decode())
+print(" | ".join(ascii(echo) for echo in echoes))  # ASCII: any console encoding
+"#;
+    Command::new(python)
+        .args(["-c", script, &server.address().port().to_string()])
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(r"'Hello from Python' | '' | '\u7b2c\u4e00\u5e27'"));
+    server.stdout_line_containing("\"第一帧\" (9 bytes)");
+}
+
+#[test]
 fn frame_client_sends_its_messages_and_prints_the_echoes() {
     let server = start(&[]);
     let address = server.address().to_string();
