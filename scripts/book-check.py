@@ -3,7 +3,8 @@
 
 Sources (book/zh/src, book/en/src):
   sources   Rust fences hold only {{#include ../../../crates/…}} lines; every
-            include comes from ../../../crates/ or ../../generated/; code is
+            include comes from ../../../crates/, ../../generated/ or
+            ../../../scripts/python/ (the tested Python twins); code is
             included by anchor, not line numbers; no pasted Rust in other
             fences; code includes sit inside a fence.
   parity    zh and en: same pages, same SUMMARY order, and per page the same
@@ -36,6 +37,8 @@ BOOKS = {"zh": "zh-CN", "en": "en"}
 INCLUDE_RE = re.compile(r"(?<!\\)\{\{#(include|rustdoc_include|playground)\s+([^}\s]+)[^}]*\}\}")
 CODE_PREFIX = "../../../crates/"
 OUTPUT_PREFIX = "../../generated/"
+# Our Python twins of the four programs (run by the crates' interop tests).
+PYTHON_PREFIX = "../../../scripts/python/"
 FENCE_RE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
 IMAGE_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
@@ -133,9 +136,10 @@ class Page:
             self.problems.append(f"{rel(self.path)}: a code fence is never closed")
 
     def _check_target(self, target: str, where: str) -> None:
-        if not (target.startswith(CODE_PREFIX) or target.startswith(OUTPUT_PREFIX)):
+        if not target.startswith((CODE_PREFIX, OUTPUT_PREFIX, PYTHON_PREFIX)):
             self.problems.append(
-                f"{where}: include {target}: code comes from {CODE_PREFIX}, program output from {OUTPUT_PREFIX}"
+                f"{where}: include {target}: code comes from {CODE_PREFIX} (Python from {PYTHON_PREFIX}), "
+                f"program output from {OUTPUT_PREFIX}"
             )
         elif target.startswith(CODE_PREFIX) and re.search(r":\d*:?\d*$", target) and not target.endswith(".rs"):
             # line numbers drift silently when the code changes; anchors do not
