@@ -251,7 +251,11 @@ pub fn median(runs: &[Run]) -> Run {
     }
 }
 
-/// Runs the whole matrix; `log` receives one line per measured point.
+/// Runs the whole matrix; `log` receives one line per server and point.
+///
+/// At each point every server is started, then the runs go round-robin
+/// (server 1, server 2, …, server 1, …): on a shared machine a burst of
+/// other work then hits every server alike instead of all runs of one.
 pub fn run_all(
     servers: &[ServerSpec],
     points: &[Point],
@@ -261,34 +265,37 @@ pub fn run_all(
     let ticks = ticks_per_second();
     let mut measurements = Vec::new();
     for point in points {
-        for spec in servers {
-            if point.mode == Mode::Checksum && !spec.checksum {
-                continue;
-            }
-            let server = start(spec, point.mode == Mode::Checksum, settings.pinned)?;
-            let options = |seconds: f64| Options {
-                address: server.address,
-                connections: point.connections,
-                requests: if point.mode == Mode::Hello {
-                    settings.hello_requests
-                } else {
-                    u64::MAX
-                },
-                size: point.size,
-                mode: point.mode,
-                max_seconds: seconds,
-            };
-            // A short warm-up (threads started, caches and Python warm).
-            crate::run(&options(settings.seconds / 5.0), &ProgressBar::hidden())?;
-            let mut runs = Vec::new();
-            for _ in 0..settings.repeats {
+        let specs: Vec<&ServerSpec> =
+            servers.iter().filter(|spec| point.mode != Mode::Checksum || spec.checksum).collect();
+        let mut running = Vec::new();
+        for spec in &specs {
+            running.push(start(spec, point.mode == Mode::Checksum, settings.pinned)?);
+        }
+        let options = |address: SocketAddr, seconds: f64| Options {
+            address,
+            connections: point.connections,
+            requests: if point.mode == Mode::Hello { settings.hello_requests } else { u64::MAX },
+            size: point.size,
+            mode: point.mode,
+            max_seconds: seconds,
+        };
+        // A short warm-up each (threads started, caches and Python warm).
+        for server in &running {
+            crate::run(&options(server.address, settings.seconds / 5.0), &ProgressBar::hidden())?;
+        }
+        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); running.len()];
+        for _ in 0..settings.repeats {
+            for (server, runs) in running.iter().zip(&mut runs) {
                 let pid = server.child.id();
                 let before = cpu_seconds(pid, ticks);
-                let report = crate::run(&options(settings.seconds), &ProgressBar::hidden())?;
+                let report =
+                    crate::run(&options(server.address, settings.seconds), &ProgressBar::hidden())?;
                 let after = cpu_seconds(pid, ticks);
                 runs.push(to_run(&report, before, after));
             }
-            drop(server);
+        }
+        drop(running);
+        for (spec, runs) in specs.iter().zip(runs) {
             let median = median(&runs);
             log(&format!(
                 "{:<17} {:<8} {:>3} conns {:>5} B: {:>9.0} req/s  p99 {:>7.0} µs  cpu {} µs/rt  errors {}",
