@@ -129,17 +129,13 @@ fn server_that_closes_without_replying_is_reported() {
 
 #[test]
 fn bad_addresses_are_rejected() {
-    for bad in ["abc", "127.0.0.1:99999", "localhost:12345"] {
-        let output = client(cargo_bin!("tcp-client"), &[bad]).output().unwrap();
-        assert_clean_failure(&output, &[&format!("invalid address \"{bad}\""), "IP:PORT"]);
-    }
+    testkit::assert_rejects_bad_addresses(
+        cargo_bin!("tcp-client"),
+        &["abc", "127.0.0.1:99999", "localhost:12345"],
+    );
 }
 
 #[test]
 fn help_prints_two_lines_of_usage() {
-    let output = client(cargo_bin!("tcp-client"), &["--help"]).output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 2, "{stdout}");
-    assert!(stdout.starts_with("usage: tcp-client [ADDRESS] [MESSAGE]"), "{stdout}");
+    testkit::assert_usage(cargo_bin!("tcp-client"), "usage: tcp-client [ADDRESS] [MESSAGE]");
 }

@@ -217,3 +217,27 @@ pub fn has_ipv6_loopback() -> bool {
     }
     ok
 }
+
+/// Asserts that `program ADDRESS` rejects each of `addresses` with the house
+/// style's one-line parse error.
+pub fn assert_rejects_bad_addresses(program: &std::path::Path, addresses: &[&str]) {
+    for bad in addresses {
+        let output = Command::new(program).arg(bad).stdin(Stdio::null()).output().unwrap();
+        assert_clean_failure(&output, &[&format!("invalid address \"{bad}\""), "IP:PORT"]);
+    }
+}
+
+/// Asserts that `program --help` and `program -h` succeed with a two-line
+/// usage whose first line starts with `first_line`.
+pub fn assert_usage(program: &std::path::Path, first_line: &str) {
+    for flag in ["--help", "-h"] {
+        let output = Command::new(program).arg(flag).stdin(Stdio::null()).output().unwrap();
+        assert!(output.status.success(), "{flag} should succeed");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 2, "{flag} should print two lines: {stdout}");
+        assert!(
+            stdout.starts_with(first_line),
+            "{flag} should start with {first_line:?}: {stdout}"
+        );
+    }
+}

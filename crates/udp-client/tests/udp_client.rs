@@ -106,17 +106,13 @@ fn nobody_listening_fails_cleanly() {
 
 #[test]
 fn bad_addresses_are_rejected() {
-    for bad in ["abc", "127.0.0.1:99999", "localhost:5678"] {
-        let output = client(cargo_bin!("udp-client"), &[bad]).output().unwrap();
-        assert_clean_failure(&output, &[&format!("invalid address \"{bad}\""), "IP:PORT"]);
-    }
+    testkit::assert_rejects_bad_addresses(
+        cargo_bin!("udp-client"),
+        &["abc", "127.0.0.1:99999", "localhost:5678"],
+    );
 }
 
 #[test]
 fn help_prints_two_lines_of_usage() {
-    let output = client(cargo_bin!("udp-client"), &["--help"]).output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 2, "{stdout}");
-    assert!(stdout.starts_with("usage: udp-client [ADDRESS] [MESSAGE]"), "{stdout}");
+    testkit::assert_usage(cargo_bin!("udp-client"), "usage: udp-client [ADDRESS] [MESSAGE]");
 }

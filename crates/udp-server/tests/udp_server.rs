@@ -136,17 +136,13 @@ fn port_in_use_is_one_clear_line() {
 
 #[test]
 fn bad_addresses_are_rejected() {
-    for bad in ["abc", "127.0.0.1:99999", "localhost:5678"] {
-        let output = Command::new(cargo_bin!("udp-server")).arg(bad).output().unwrap();
-        assert_clean_failure(&output, &[&format!("invalid address \"{bad}\""), "IP:PORT"]);
-    }
+    testkit::assert_rejects_bad_addresses(
+        cargo_bin!("udp-server"),
+        &["abc", "127.0.0.1:99999", "localhost:5678"],
+    );
 }
 
 #[test]
 fn help_prints_two_lines_of_usage() {
-    let output = Command::new(cargo_bin!("udp-server")).arg("-h").output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 2, "{stdout}");
-    assert!(stdout.starts_with("usage: udp-server [ADDRESS]"), "{stdout}");
+    testkit::assert_usage(cargo_bin!("udp-server"), "usage: udp-server [ADDRESS]");
 }
