@@ -65,7 +65,7 @@ pub fn run(listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
             let Some(connection) = connections.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            if !serve(connection, &mut buffer) {
+            if !serve(connection, &mut buffer, event.is_read_closed()) {
                 if let Some(mut closed) = connections[index].take() {
                     let _ = poll.registry().deregister(&mut closed.stream);
                 }
@@ -112,7 +112,8 @@ fn accept_all(
 
 // ANCHOR: serve
 /// Moves bytes until the socket would block; `false` when the client is gone.
-fn serve(connection: &mut Connection, buffer: &mut [u8]) -> bool {
+/// `read_closed`: the event says the client has sent its FIN.
+fn serve(connection: &mut Connection, buffer: &mut [u8], read_closed: bool) -> bool {
     // First finish what an earlier full send buffer left behind.
     if !flush(&mut connection.stream, &mut connection.pending) {
         return false;
@@ -131,9 +132,10 @@ fn serve(connection: &mut Connection, buffer: &mut [u8]) -> bool {
                 if !connection.pending.is_empty() {
                     return true; // wait for a WRITABLE event
                 }
-                if SHORT_READ_DRAINS && received < buffer.len() {
+                if SHORT_READ_DRAINS && !read_closed && received < buffer.len() {
                     // A short read emptied the receive queue: skip the read
                     // that would only say WouldBlock (tokio does the same).
+                    // Not after a FIN: that read must see the end of stream.
                     return true;
                 }
             }

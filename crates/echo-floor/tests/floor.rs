@@ -77,3 +77,18 @@ fn a_reset_client_does_not_disturb_the_others() {
     shutdown.request();
     server.join().unwrap().unwrap();
 }
+
+#[test]
+fn a_half_closed_client_gets_its_echo_then_the_end_of_stream() {
+    let (address, shutdown, server) = start();
+    for _ in 0..200 {
+        let mut client = connect(address);
+        client.write_all(b"Hello, Server!").unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap(); // data and FIN together
+        let mut reply = Vec::new();
+        client.read_to_end(&mut reply).unwrap(); // ends only if the server closes
+        assert_eq!(reply, b"Hello, Server!");
+    }
+    shutdown.request();
+    server.join().unwrap().unwrap();
+}
