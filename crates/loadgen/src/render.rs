@@ -120,7 +120,7 @@ pub fn chart(results: &Results) -> String {
         &mut svg,
         &echo,
         (380.0, 640.0),
-        "server CPU µs / round trip (user + sys)",
+        "CPU µs/rt (user + sys)",
         |run| run.user_us.zip(run.sys_us).map(|(user, sys)| user + sys),
     );
     // Legend: two rows at the bottom.
