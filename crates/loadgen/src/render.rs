@@ -116,13 +116,9 @@ pub fn chart(results: &Results) -> String {
     );
     svg.push_str("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     layout.panel(&mut svg, &echo, (30.0, 310.0), "req/s", |run| Some(run.requests_per_second));
-    layout.panel(
-        &mut svg,
-        &echo,
-        (380.0, 640.0),
-        "CPU µs/rt (user + sys)",
-        |run| run.user_us.zip(run.sys_us).map(|(user, sys)| user + sys),
-    );
+    layout.panel(&mut svg, &echo, (380.0, 640.0), "CPU µs/rt (user + sys)", |run| {
+        run.user_us.zip(run.sys_us).map(|(user, sys)| user + sys)
+    });
     // Legend: two rows at the bottom.
     let plot_width = layout.width - layout.left - layout.right;
     let per_row = layout.servers.len().div_ceil(2).max(1);
