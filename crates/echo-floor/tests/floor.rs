@@ -6,7 +6,7 @@ use std::thread;
 use std::time::Duration;
 
 use echo_floor::{Shutdown, run};
-use testkit::TIMEOUT;
+use testkit::{connect, round_trip};
 
 fn start() -> (SocketAddr, Shutdown, thread::JoinHandle<anyhow::Result<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -14,19 +14,6 @@ fn start() -> (SocketAddr, Shutdown, thread::JoinHandle<anyhow::Result<()>>) {
     let shutdown = Shutdown::new();
     let stopper = shutdown.clone();
     (address, shutdown, thread::spawn(move || run(listener, stopper)))
-}
-
-fn connect(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
-
-fn round_trip(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).unwrap();
-    let mut reply = vec![0; message.len()];
-    stream.read_exact(&mut reply).unwrap();
-    assert_eq!(reply, message);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use echo_iterative::{Config, Shutdown, cli, fnv1a64, run_with};
 use predicates::prelude::*;
-use testkit::{Server, TIMEOUT};
+use testkit::{Server, TIMEOUT, connect, round_trip};
 
 /// Starts the server in a thread on 127.0.0.1:0; stops and joins it on drop.
 struct InProcess {
@@ -41,19 +41,6 @@ impl Drop for InProcess {
 
 fn quiet() -> Config {
     Config { log: false, ..Config::default() }
-}
-
-fn connect(address: std::net::SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
-
-fn round_trip(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).unwrap();
-    let mut reply = vec![0; message.len()];
-    stream.read_exact(&mut reply).unwrap();
-    assert_eq!(reply, message);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use assert_cmd::Command;
 use echo_pool::{Config, PoolConfig, Shutdown, Stats, run_with};
 use predicates::prelude::*;
 use testkit::TIMEOUT;
+use testkit::{connect, round_trip};
 
 struct Running {
     address: SocketAddr,
@@ -37,19 +38,6 @@ impl Running {
 
 fn quiet() -> Config {
     Config { log: false, ..Config::default() }
-}
-
-fn connect(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
-
-fn round_trip(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).unwrap();
-    let mut reply = vec![0; message.len()];
-    stream.read_exact(&mut reply).unwrap();
-    assert_eq!(reply, message);
 }
 
 #[test]

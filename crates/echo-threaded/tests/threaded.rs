@@ -8,7 +8,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use echo_threaded::{Config, Shutdown, run_with};
 use predicates::prelude::*;
-use testkit::{Server, TIMEOUT};
+use testkit::{Server, TIMEOUT, connect, round_trip};
 
 fn start(config: Config) -> (SocketAddr, Shutdown, thread::JoinHandle<anyhow::Result<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -20,19 +20,6 @@ fn start(config: Config) -> (SocketAddr, Shutdown, thread::JoinHandle<anyhow::Re
 
 fn quiet() -> Config {
     Config { log: false, ..Config::default() }
-}
-
-fn connect(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
-
-fn round_trip(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).unwrap();
-    let mut reply = vec![0; message.len()];
-    stream.read_exact(&mut reply).unwrap();
-    assert_eq!(reply, message);
 }
 
 #[test]

@@ -241,3 +241,19 @@ pub fn assert_usage(program: &std::path::Path, first_line: &str) {
         );
     }
 }
+
+/// Connects to `address` with a bounded connect and a bounded read timeout.
+pub fn connect(address: SocketAddr) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+/// Sends `message` to an echo server and asserts the same bytes come back.
+pub fn round_trip(stream: &mut std::net::TcpStream, message: &[u8]) {
+    use std::io::Write;
+    stream.write_all(message).unwrap();
+    let mut reply = vec![0; message.len()];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, message);
+}
