@@ -18,17 +18,22 @@ fn run() -> anyhow::Result<()> {
     };
     let listener = cli::bind(args.address, "echo-async")?;
     listener.set_nonblocking(true).context("cannot make the listener non-blocking")?;
-    cli::announce(&listener)?;
     // One worker thread per CPU this process may use.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
+        // Poll the Ctrl-C future once, which installs its handler, before
+        // telling anyone we listen: a Ctrl-C right after that line is graceful too.
+        let shutdown = ctrl_c();
+        tokio::pin!(shutdown);
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, &mut shutdown).await;
+        cli::announce(&listener)?;
         let listener = tokio::net::TcpListener::from_std(listener)
             .context("cannot register the listener with tokio")?;
-        let served = echo_async::run_with(listener, ctrl_c(), args.config).await?;
-        println!("Stopped: served {served} connections");
+        let served = echo_async::run_with(listener, shutdown, args.config).await?;
+        println!("Stopped: served {served} connection{}", if served == 1 { "" } else { "s" });
         Ok(())
     })
 }

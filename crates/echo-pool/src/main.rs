@@ -32,7 +32,8 @@ fn run() -> anyhow::Result<()> {
     cli::announce(&listener)?;
     let config = PoolConfig { connection: args.config, ..pool };
     let stats = echo_pool::run_with(listener, shutdown, config)?;
-    println!("Stopped: served {} connections, refused {}", stats.served, stats.refused);
+    let plural = if stats.served == 1 { "" } else { "s" };
+    println!("Stopped: served {} connection{plural}, refused {}", stats.served, stats.refused);
     Ok(())
 }
 

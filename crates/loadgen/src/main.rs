@@ -1,7 +1,8 @@
 //! `loadgen`: load an echo server on loopback and report throughput and latency.
+use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 fn main() -> ExitCode {
@@ -25,8 +26,11 @@ fn run() -> anyhow::Result<()> {
         progress.set_style(style);
     }
     let report = loadgen::run(&options, &progress)?;
-    println!("{}", loadgen::describe(&report));
-    println!("{}", serde_json::to_string(&report)?);
+    let json = serde_json::to_string(&report)?;
+    match writeln!(std::io::stdout().lock(), "{}\n{json}", loadgen::describe(&report)) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {} // e.g. `| head -1`
+        result => result.context("cannot write the report")?,
+    }
     if report.requests == 0 && report.errors > 0 {
         let first = report.first_error.unwrap_or_default();
         bail!("no request succeeded against {}: {first}", options.address);
