@@ -39,7 +39,9 @@ pub fn parse(
     let arg = address.unwrap_or_else(|| default_address.to_string());
     let address = arg.parse().with_context(|| {
         let port = default_address.rsplit(':').next().unwrap_or_default();
-        format!("invalid address {arg:?} (expected IP:PORT, e.g. {default_address} or [::1]:{port})")
+        format!(
+            "invalid address {arg:?} (expected IP:PORT, e.g. {default_address} or [::1]:{port})"
+        )
     })?;
     Ok(Some(Args { address, config }))
 }
