@@ -3,9 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use echo_async::{Config, Service, run_with};
-use predicates::prelude::*;
 use testkit::TIMEOUT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -190,27 +188,8 @@ fn ctrl_c_during_load_lets_clients_finish_and_exits_0() {
 
 #[test]
 fn port_in_use_bad_address_and_help() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
-    Command::new(env!("CARGO_BIN_EXE_echo-async"))
-        .arg(&address)
-        .timeout(TIMEOUT)
-        .assert()
-        .failure()
-        .stdout("")
-        .stderr(predicate::str::starts_with(format!(
-            "error: cannot bind {address} (is another echo-async running? try another port)"
-        )));
-    Command::new(env!("CARGO_BIN_EXE_echo-async"))
-        .arg("127.0.0.1:99999")
-        .timeout(TIMEOUT)
-        .assert()
-        .failure()
-        .stderr(predicate::str::starts_with("error: invalid address \"127.0.0.1:99999\""));
-    Command::new(env!("CARGO_BIN_EXE_echo-async"))
-        .arg("--help")
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout(predicate::function(|s: &str| s.lines().count() == 2));
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_echo-async"));
+    testkit::assert_port_in_use(program, "echo-async");
+    testkit::assert_rejects_bad_addresses(program, &["127.0.0.1:99999"]);
+    testkit::assert_usage(program, "usage: echo-async");
 }

@@ -5,9 +5,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use echo_iterative::{Config, Shutdown, cli, fnv1a64, run_with};
-use predicates::prelude::*;
 use testkit::{Server, TIMEOUT, connect, round_trip};
 
 /// Starts the server in a thread on 127.0.0.1:0; stops and joins it on drop.
@@ -168,40 +166,17 @@ fn process_prints_listening_then_connected_and_echoes() {
 
 #[test]
 fn port_in_use_is_one_error_line_with_a_hint() {
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
-    Command::new(env!("CARGO_BIN_EXE_echo-iterative"))
-        .arg(&address)
-        .timeout(TIMEOUT)
-        .assert()
-        .failure()
-        .stdout("")
-        .stderr(
-            predicate::str::starts_with(format!("error: cannot bind {address} (is another"))
-                .and(predicate::str::contains("try another port"))
-                .and(predicate::str::ends_with("\n"))
-                .and(predicate::function(|s: &str| s.lines().count() == 1)),
-        );
+    testkit::assert_port_in_use(
+        std::path::Path::new(env!("CARGO_BIN_EXE_echo-iterative")),
+        "echo-iterative",
+    );
 }
 
 #[test]
 fn bad_address_and_help() {
-    Command::new(env!("CARGO_BIN_EXE_echo-iterative"))
-        .arg("127.0.0.1")
-        .timeout(TIMEOUT)
-        .assert()
-        .failure()
-        .stderr(predicate::str::starts_with(
-            "error: invalid address \"127.0.0.1\" (expected IP:PORT",
-        ));
-    Command::new(env!("CARGO_BIN_EXE_echo-iterative"))
-        .arg("--help")
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout(predicate::function(|s: &str| {
-            s.lines().count() == 2 && s.starts_with("usage: echo-iterative")
-        }));
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_echo-iterative"));
+    testkit::assert_rejects_bad_addresses(program, &["127.0.0.1"]);
+    testkit::assert_usage(program, "usage: echo-iterative");
 }
 
 #[test]

@@ -5,9 +5,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use echo_threaded::{Config, Shutdown, run_with};
-use predicates::prelude::*;
 use testkit::{Server, TIMEOUT, connect, round_trip};
 
 fn start(config: Config) -> (SocketAddr, Shutdown, thread::JoinHandle<anyhow::Result<()>>) {
@@ -88,26 +86,8 @@ fn a_reset_mid_stream_is_reported_and_the_server_goes_on() {
 
 #[test]
 fn port_in_use_and_bad_address_are_one_line_errors() {
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
-    Command::new(env!("CARGO_BIN_EXE_echo-threaded"))
-        .arg(&address)
-        .timeout(TIMEOUT)
-        .assert()
-        .failure()
-        .stderr(predicate::str::starts_with(format!(
-            "error: cannot bind {address} (is another echo-threaded running? try another port)"
-        )));
-    Command::new(env!("CARGO_BIN_EXE_echo-threaded"))
-        .arg("300.0.0.1:7")
-        .timeout(TIMEOUT)
-        .assert()
-        .failure()
-        .stderr(predicate::str::starts_with("error: invalid address \"300.0.0.1:7\""));
-    Command::new(env!("CARGO_BIN_EXE_echo-threaded"))
-        .arg("--help")
-        .timeout(TIMEOUT)
-        .assert()
-        .success()
-        .stdout(predicate::function(|s: &str| s.lines().count() == 2));
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_echo-threaded"));
+    testkit::assert_port_in_use(program, "echo-threaded");
+    testkit::assert_rejects_bad_addresses(program, &["300.0.0.1:7"]);
+    testkit::assert_usage(program, "usage: echo-threaded");
 }

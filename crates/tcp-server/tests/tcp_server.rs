@@ -4,12 +4,11 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin;
 use socket2::SockRef;
-use testkit::{Server, TIMEOUT, assert_clean_failure};
+use testkit::{Server, TIMEOUT};
 
 fn server() -> Server {
     Server::start(cargo_bin!("tcp-server"), ["127.0.0.1:0"])
@@ -130,10 +129,7 @@ fn client_reset_is_logged_and_the_server_goes_on() {
 
 #[test]
 fn port_in_use_is_one_clear_line() {
-    let first = server();
-    let address = first.address().to_string();
-    let output = Command::new(cargo_bin!("tcp-server")).arg(&address).output().unwrap();
-    assert_clean_failure(&output, &[&format!("cannot bind {address}"), "another tcp-server"]);
+    testkit::assert_port_in_use(cargo_bin!("tcp-server"), "tcp-server");
 }
 
 #[test]

@@ -257,3 +257,13 @@ pub fn round_trip(stream: &mut std::net::TcpStream, message: &[u8]) {
     stream.read_exact(&mut reply).unwrap();
     assert_eq!(reply, message);
 }
+
+/// Asserts that `program ADDRESS` on a TCP port another socket listens on
+/// fails with one line naming the address and suggesting `name` is running.
+pub fn assert_port_in_use(program: &std::path::Path, name: &str) {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = Command::new(program).arg(&address).stdin(Stdio::null()).output().unwrap();
+    assert!(output.stdout.is_empty(), "nothing should reach stdout: {output:?}");
+    assert_clean_failure(&output, &[&format!("cannot bind {address}"), &format!("another {name}")]);
+}
