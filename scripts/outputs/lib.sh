@@ -15,12 +15,21 @@ trap cleanup EXIT
 
 # start_server NAME PROGRAM [ARGS…]: starts PROGRAM (path under target/debug)
 # with ARGS (default 127.0.0.1:0), stdout and stderr interleaved in $LOGS/NAME.out, and sets
-# ADDR and PORT from its `Listening on` line.
+# ADDR and PORT from its `Listening on` line. Linux only (/proc), like all of
+# scripts/outputs.
 start_server() {
   local name=$1 program=$2
   shift 2
   [ $# -gt 0 ] || set -- 127.0.0.1:0
-  "$BIN/$program" "$@" > "$LOGS/$name.out" 2>&1 &
+  # Close every inherited descriptor above 2 first: how many files the server
+  # has open must not depend on the shell that runs this (ch11's EMFILE count).
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -le 2 ] || eval "exec $fd>&-"
+    done
+    exec "$BIN/$program" "$@"
+  ) > "$LOGS/$name.out" 2>&1 &
   PIDS+=($!)
   wait_for "$name.out" "Listening on "
   ADDR=$(grep -m1 '^Listening on ' "$LOGS/$name.out" | cut -d' ' -f3)
