@@ -14,6 +14,7 @@
 # Only loopback traffic; every run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 mode=full
 case "${1:-}" in
@@ -27,16 +28,15 @@ packages=(-p echo-floor -p echo-iterative -p echo-threaded -p echo-pool -p echo-
 if [ "$mode" = full ]; then
   echo "==> cargo build --release (servers, loadgen, bench)"
   cargo build --release --locked --bins "${packages[@]}"
-  bin_dir=target/release
+  bin_dir=$(target_dir)/release
 else
   echo "==> cargo build (debug: servers, loadgen, bench)"
   cargo build --locked --bins "${packages[@]}"
-  bin_dir=target/debug
+  bin_dir=$(target_dir)/debug
 fi
 
 args=(--bin-dir "$bin_dir" --root .)
-python=$(command -v python3 || command -v python || true)
-if [ -n "$python" ]; then
+if python=$(find_python); then
   args+=(--python "$python")
 else
   echo "note: no python3, the Python peers are skipped"
@@ -45,6 +45,7 @@ fi
 [ "$mode" = report ] && args+=(--report-only)
 
 # The load generator on CPU 1; the bench binary pins each server to CPU 0.
+# ${pin[@]+…} below: bash 3.2 (macOS's /bin/bash) calls an empty array unbound under set -u.
 pin=()
 if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
   pin=(taskset -c 1)
@@ -54,10 +55,10 @@ fi
 
 # Ahead of other work on the machine when allowed (root); servers inherit it.
 if [ "$mode" = full ] && nice -n -5 true 2>/dev/null; then
-  pin=(nice -n -5 "${pin[@]}")
+  pin=(nice -n -5 ${pin[@]+"${pin[@]}"})
 fi
 
-echo "==> ${pin[*]} $bin_dir/bench ${args[*]}"
+echo "==> ${pin[*]+${pin[*]} }$bin_dir/bench ${args[*]}"
 started=$SECONDS
-"${pin[@]}" "$bin_dir/bench" "${args[@]}"
+${pin[@]+"${pin[@]}"} "$bin_dir/bench" "${args[@]}"
 echo "==> benchmark done in $((SECONDS - started)) s"

@@ -14,6 +14,7 @@
 # Installs mdBook / Pagefind / Chromium through scripts/tools.sh when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 SITE=target/book
 LOGS=target/book-logs
@@ -43,16 +44,21 @@ build() {
   cp book/landing/index.html "$SITE/index.html"
 
   step "search: one Pagefind index per book (chapter pages only)"
-  .venv/bin/python scripts/book-index.py "$SITE/zh:book/zh/src" "$SITE/en:book/en/src"
+  "$(venv_python .venv)" scripts/book-index.py "$SITE/zh:book/zh/src" "$SITE/en:book/en/src"
 
   echo "built $SITE in $((SECONDS - started)) s"
 }
 
 # A Chromium the browser test can drive: CHROMIUM_PATH, else the OS package,
-# else Google Chrome (GitHub's Ubuntu runners ship it), else install chromium.
+# else Google Chrome (GitHub's runners ship it) or Edge where they usually live
+# on macOS and Windows, else install chromium.
 find_browser() {
   local candidate
-  for candidate in "${CHROMIUM_PATH:-}" chromium chromium-browser google-chrome google-chrome-stable; do
+  for candidate in "${CHROMIUM_PATH:-}" chromium chromium-browser google-chrome google-chrome-stable \
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" \
+    "/Applications/Chromium.app/Contents/MacOS/Chromium" \
+    "/c/Program Files/Google/Chrome/Application/chrome.exe" \
+    "/c/Program Files (x86)/Microsoft/Edge/Application/msedge.exe"; do
     [ -n "$candidate" ] || continue
     if command -v "$candidate" >/dev/null 2>&1; then
       command -v "$candidate"
@@ -73,10 +79,10 @@ check() {
   build
 
   step "truth checks: mdBook log, includes, code blocks, links, sources, zh/en parity (scripts/book-check.py)"
-  python3 scripts/book-check.py --site "$SITE" --logs "$LOGS" --base "$BOOK_BASE"
+  "$(find_python)" scripts/book-check.py --site "$SITE" --logs "$LOGS" --base "$BOOK_BASE"
 
   step "the checks themselves: plant each fault in a tiny book, each must be caught (scripts/book-check-selftest.py)"
-  python3 scripts/book-check-selftest.py
+  "$(find_python)" scripts/book-check-selftest.py
 
   step "browser test: search and language switcher in headless Chromium (scripts/browser-test.mjs)"
   scripts/tools.sh node

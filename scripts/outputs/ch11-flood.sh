@@ -36,7 +36,7 @@ PY
 flood() {
   local name=$1 program=$2 default=$3
   start_server "$name" "$program"
-  local server=${PIDS[-1]}
+  local server=$SERVER_PID
   {
     echo "@@@ ch11-$name-flood"
     prompt "python3 - $default <<'EOF'"

@@ -9,7 +9,7 @@ CLIENT="import socket, sys, time; s = socket.create_connection(('127.0.0.1', int
 shutdown() {
   local name=$1 program=$2 default=$3
   start_server "$name" "$program"
-  local server=${PIDS[-1]}
+  local server=$SERVER_PID
   {
     echo "@@@ ch11-$name-shutdown-client"
     prompt "python3 -c \"${CLIENT//\"/\\\"}\" $default"

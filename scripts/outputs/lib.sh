@@ -2,21 +2,22 @@
 # loopback ports, waits (bounded) for what they print, and stops them on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source scripts/common.sh
 
-BIN=target/debug
+BIN=$(target_dir)/debug
 LOGS=$(mktemp -d)
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # ${a[@]+…}: bash 3.2 (macOS) calls an empty array unbound under set -u.
+  for pid in ${PIDS[@]+"${PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$LOGS"
 }
 trap cleanup EXIT
 
-# start_server NAME PROGRAM [ARGS…]: starts PROGRAM (path under target/debug)
+# start_server NAME PROGRAM [ARGS…]: starts PROGRAM (a debug build, in $BIN)
 # with ARGS (default 127.0.0.1:0), stdout and stderr interleaved in $LOGS/NAME.out, and sets
-# ADDR and PORT from its `Listening on` line. Linux only (/proc), like all of
-# scripts/outputs.
+# ADDR and PORT from its `Listening on` line, and SERVER_PID to its process id.
 start_server() {
   local name=$1 program=$2
   shift 2
@@ -24,13 +25,16 @@ start_server() {
   # Close every inherited descriptor above 2 first: how many files the server
   # has open must not depend on the shell that runs this (ch11's EMFILE count).
   (
-    for fd in /proc/self/fd/*; do
+    # /dev/fd lists this shell's descriptors on Linux (through /proc) and macOS.
+    for fd in /dev/fd/*; do
       fd=${fd##*/}
+      case "$fd" in *[!0-9]* | "") continue ;; esac # an unmatched glob, or not a number
       [ "$fd" -le 2 ] || eval "exec $fd>&-"
     done
     exec "$BIN/$program" "$@"
   ) > "$LOGS/$name.out" 2>&1 &
-  PIDS+=($!)
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
   wait_for "$name.out" "Listening on "
   ADDR=$(grep -m1 '^Listening on ' "$LOGS/$name.out" | cut -d' ' -f3)
   PORT=${ADDR##*:}

@@ -162,7 +162,7 @@ tcp_run() {
   local name=$1 expected=$2 server_pid
   shift 2
   start_server "$name-server" tcp-server
-  server_pid=${PIDS[-1]}
+  server_pid=$SERVER_PID
   {
     prompt "ss -tan '( sport = :12345 or dport = :12345 )'"
     ss_snapshot "$PORT" 12345
