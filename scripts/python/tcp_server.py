@@ -2,6 +2,10 @@
 import socket
 import sys
 
+# Print UTF-8 whatever the terminal or pipe expects (on Windows a pipe gets the
+# ANSI code page, which cannot encode every character a peer may send).
+sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+
 address = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:12345"
 host, port = address.rsplit(":", 1)
 server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

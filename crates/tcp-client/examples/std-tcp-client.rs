@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 fn main() -> ExitCode {
     let Err(error) = run() else { return ExitCode::SUCCESS };
-    eprintln!("error: {error:#}");
+    let _ = writeln!(std::io::stderr(), "error: {error:#}"); // eprintln! panics on a closed pipe
     ExitCode::FAILURE
 }
 
@@ -24,7 +24,8 @@ fn run() -> Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).context("cannot read the reply")?;
-    println!("Received: {}", String::from_utf8_lossy(&reply));
+    let text = String::from_utf8_lossy(&reply).replace(char::is_control, "\u{FFFD}");
+    writeln!(std::io::stdout(), "Received: {text}").context("cannot write to standard output")?;
     Ok(())
 }
 // ANCHOR_END: all

@@ -1,5 +1,5 @@
 //! The tutorial's TCP client: send "Hello, Server!" and print the reply.
-use std::io::{Read, Write};
+use std::io::{ErrorKind::TimedOut, ErrorKind::WouldBlock, Read, Write}; // timeouts: Windows, Unix
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,24 +10,23 @@ use socket2::{Domain, Protocol, Socket, Type};
 const USAGE: &str = "usage: tcp-client [ADDRESS] [MESSAGE]\n\
     Send MESSAGE (default \"Hello, Server!\") to ADDRESS (default 127.0.0.1:12345), print the reply.";
 const TIMEOUT: Duration = Duration::from_secs(5);
+const STDOUT: &str = "cannot write to standard output (was it closed, e.g. by `| head`?)";
 
 // ANCHOR: main
 fn main() -> ExitCode {
-    let Err(error) = run() else {
-        return ExitCode::SUCCESS;
-    };
-    eprintln!("error: {error:#}");
+    let Err(error) = run() else { return ExitCode::SUCCESS };
+    let _ = writeln!(std::io::stderr(), "error: {error:#}"); // eprintln! panics on a closed pipe
     ExitCode::FAILURE
 }
 // ANCHOR_END: main
 
 fn run() -> Result<()> {
     // ANCHOR: address
+    let mut out = std::io::stdout(); // println! would panic if stdout were closed
     let mut args = std::env::args().skip(1);
     let arg = args.next().unwrap_or_else(|| "127.0.0.1:12345".into());
     if arg == "--help" || arg == "-h" {
-        println!("{USAGE}");
-        return Ok(());
+        return writeln!(out, "{USAGE}").context(STDOUT);
     }
     let address: SocketAddr = arg.parse().with_context(|| {
         format!("invalid address {arg:?} (expected IP:PORT, e.g. 127.0.0.1:12345 or [::1]:12345)")
@@ -50,13 +49,17 @@ fn run() -> Result<()> {
     // ANCHOR: recv
     stream.set_read_timeout(Some(TIMEOUT))?;
     let mut reply = [0u8; 1024];
-    let received = stream.read(&mut reply).with_context(|| {
-        format!("no reply from {address} (waited up to {} s)", TIMEOUT.as_secs())
-    })?;
-    if received == 0 {
-        bail!("{address} closed the connection without replying");
-    }
-    println!("Received: {}", String::from_utf8_lossy(&reply[..received]));
+    let received = match stream.read(&mut reply) {
+        Ok(0) => bail!("{address} closed the connection without replying"),
+        Ok(received) => received,
+        Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {
+            bail!("no reply from {address} within {} s", TIMEOUT.as_secs())
+        }
+        Err(error) => return Err(error).context(format!("cannot read the reply from {address}")),
+    };
+    // Invalid UTF-8 and control characters (\n, ESC…: no terminal tricks) are shown as �.
+    let text = String::from_utf8_lossy(&reply[..received]).replace(char::is_control, "\u{FFFD}");
+    writeln!(out, "Received: {text}").context(STDOUT)?;
     // ANCHOR_END: recv
     // ANCHOR: close
     drop(stream); // closes the connection, like Python's close()

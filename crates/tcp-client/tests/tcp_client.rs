@@ -96,6 +96,19 @@ fn talks_to_the_python_server() {
 }
 
 #[test]
+fn the_python_server_prints_chinese_even_where_stdout_is_not_utf8() {
+    let Some(python) = testkit::python3() else { return };
+    // What a Windows pipe gives Python: a legacy code page. ASCII is the strictest.
+    let mut command = std::process::Command::new(python);
+    command.arg(testkit::python_script("tcp_server.py")).arg("127.0.0.1:0");
+    command.env("PYTHONIOENCODING", "ascii");
+    let server = Server::spawn(command);
+    client(cargo_bin!("tcp-client"), &[&server.address().to_string(), "你好"]).assert().success();
+    server.stdout_line_containing("Connected by");
+    assert_eq!(server.stdout_line(), "Received: 你好");
+}
+
+#[test]
 fn refused_connection_names_the_address_and_the_fix() {
     let unused = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // now closed
     let output = client(cargo_bin!("tcp-client"), &[&unused.to_string()]).output().unwrap();
@@ -113,8 +126,46 @@ fn server_that_never_replies_is_given_up_on() {
         stream // keep the connection open, answer nothing
     });
     let output = client(cargo_bin!("tcp-client"), &[&address.to_string()]).output().unwrap();
-    assert_clean_failure(&output, &[&format!("no reply from {address}"), "5 s"]);
+    assert_clean_failure(&output, &[&format!("no reply from {address} within 5 s")]);
     drop(server.join().unwrap());
+}
+
+#[test]
+fn a_reset_is_not_reported_as_a_timeout() {
+    let (address, _server) = peer(|mut stream| {
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO)).unwrap();
+        drop(stream); // with linger 0, close sends RST instead of FIN
+    });
+    let output = client(cargo_bin!("tcp-client"), &[&address.to_string()]).output().unwrap();
+    // ECONNRESET; WSAECONNRESET (os error 10054) on Windows.
+    assert_clean_failure(&output, &[&format!("cannot read the reply from {address}: ")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("5 s") && !stderr.contains("no reply"), "{stderr}");
+}
+
+#[test]
+fn control_characters_in_the_reply_are_shown_as_replacement_characters() {
+    let (address, _server) = peer(|mut stream| {
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        stream.write_all(b"\x1b]0;pwned\x07ok\n").unwrap();
+    });
+    client(cargo_bin!("tcp-client"), &[&address.to_string()])
+        .assert()
+        .success()
+        .stdout("Received: \u{FFFD}]0;pwned\u{FFFD}ok\u{FFFD}\n");
+}
+
+#[test]
+fn closed_stdout_is_one_clear_line_not_a_panic() {
+    let (address, server) = peer(tutorial_server);
+    let mut command = std::process::Command::new(cargo_bin!("tcp-client"));
+    command.arg(address.to_string());
+    let output = testkit::output_with_closed_stdout(command); // like `tcp-client | true`
+    assert_eq!(server.join().unwrap(), b"Hello, Server!");
+    assert_clean_failure(&output, &["cannot write to standard output"]);
 }
 
 #[test]

@@ -1,29 +1,27 @@
 //! The tutorial's TCP server: serve one client at a time, answer "Hello, Client!".
-use std::io::{Read, Write};
+use std::io::{ErrorKind::TimedOut, ErrorKind::WouldBlock, Read, Write}; // timeouts: Windows, Unix
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::ExitCode;
-use std::time::Duration;
+use std::{process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use socket2::{Domain, Protocol, Socket, Type};
 
 const USAGE: &str = "usage: tcp-server [ADDRESS]\n\
     Listen on ADDRESS (default 127.0.0.1:12345) and answer each client with \"Hello, Client!\".";
+const STDOUT: &str = "cannot write to standard output (was it closed, e.g. by `| head`?)";
 
 fn main() -> ExitCode {
-    let Err(error) = run() else {
-        return ExitCode::SUCCESS;
-    };
-    eprintln!("error: {error:#}");
+    let Err(error) = run() else { return ExitCode::SUCCESS };
+    let _ = writeln!(std::io::stderr(), "error: {error:#}"); // eprintln! panics on a closed pipe
     ExitCode::FAILURE
 }
 
 fn run() -> Result<()> {
     // ANCHOR: address
+    let (mut out, mut log) = (std::io::stdout(), std::io::stderr()); // println! panics when closed
     let arg = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:12345".into());
     if arg == "--help" || arg == "-h" {
-        println!("{USAGE}");
-        return Ok(());
+        return writeln!(out, "{USAGE}").context(STDOUT);
     }
     let address: SocketAddr = arg.parse().with_context(|| {
         format!("invalid address {arg:?} (expected IP:PORT, e.g. 127.0.0.1:12345 or [::1]:12345)")
@@ -43,38 +41,40 @@ fn run() -> Result<()> {
     // ANCHOR: listen
     socket.listen(1).with_context(|| format!("cannot listen on {address}"))?;
     let listener = TcpListener::from(socket);
-    println!("Listening on {}", listener.local_addr()?);
+    writeln!(out, "Listening on {}", listener.local_addr()?).context(STDOUT)?;
     // ANCHOR_END: listen
     // ANCHOR: accept
     loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(connection) => connection,
-            Err(error) => {
-                eprintln!("error: cannot accept a connection: {error}");
-                continue;
-            }
-        };
-        println!("Connected by {peer}");
-        if let Err(error) = serve(stream) {
-            eprintln!("error: client {peer}: {error:#}");
+        let accepted = listener.accept().map_err(|error| {
+            let _ = writeln!(log, "error: cannot accept a connection: {error}");
+            std::thread::sleep(Duration::from_millis(100)); // e.g. no descriptors left: don't spin
+        });
+        let Ok((mut stream, peer)) = accepted else { continue };
+        writeln!(out, "Connected by {peer}").context(STDOUT)?;
+        let read = receive(&mut stream).map_err(|e| writeln!(log, "error: client {peer}: {e:#}"));
+        let Ok(request) = read else { continue }; // dropping `stream` closes the connection
+        writeln!(out, "Received: {request}").context(STDOUT)?;
+        // ANCHOR_END: accept
+        // ANCHOR: reply_close
+        if let Err(error) = stream.write_all(b"Hello, Client!") {
+            let _ = writeln!(log, "error: client {peer}: cannot send the reply: {error}");
         }
+        drop(stream); // closes the connection, like Python's close()
+        // ANCHOR_END: reply_close
     }
-    // ANCHOR_END: accept
 }
 
-fn serve(mut stream: TcpStream) -> Result<()> {
+fn receive(stream: &mut TcpStream) -> Result<String> {
     // ANCHOR: recv
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut request = [0u8; 1024];
-    let received = stream.read(&mut request).context("cannot read request (read timeout 5 s)")?;
-    if received == 0 {
-        bail!("closed the connection without sending anything");
-    }
-    println!("Received: {}", String::from_utf8_lossy(&request[..received]));
+    let received = match stream.read(&mut request) {
+        Ok(0) => bail!("closed the connection without sending anything"),
+        Ok(received) => received,
+        Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => bail!("sent nothing for 5 s"),
+        Err(error) => return Err(error).context("cannot read the request"), // e.g. a reset
+    };
+    // Invalid UTF-8 and control characters (\n, ESC…: no terminal tricks) are shown as �.
+    Ok(String::from_utf8_lossy(&request[..received]).replace(char::is_control, "\u{FFFD}"))
     // ANCHOR_END: recv
-    // ANCHOR: reply_close
-    stream.write_all(b"Hello, Client!").context("cannot send the reply")?;
-    drop(stream); // closes the connection, like Python's close()
-    Ok(())
-    // ANCHOR_END: reply_close
 }

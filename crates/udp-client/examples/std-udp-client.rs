@@ -1,5 +1,7 @@
 //! The same client written the everyday std way: `UdpSocket::bind` on port 0
-//! lets the OS pick the client's port, as `sendto` does implicitly.
+//! lets the OS pick the client's port, as `sendto` does implicitly, and
+//! `connect` makes the server the only peer whose datagrams we accept.
+use std::io::Write;
 use std::net::UdpSocket;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use anyhow::{Context, Result};
 
 fn main() -> ExitCode {
     let Err(error) = run() else { return ExitCode::SUCCESS };
-    eprintln!("error: {error:#}");
+    let _ = writeln!(std::io::stderr(), "error: {error:#}"); // eprintln! panics on a closed pipe
     ExitCode::FAILURE
 }
 
@@ -18,15 +20,16 @@ fn run() -> Result<()> {
     let server = args.next().unwrap_or_else(|| "127.0.0.1:5678".into());
     let message = args.next().unwrap_or_else(|| "Hello, UDP Server!".into());
     let socket = UdpSocket::bind("127.0.0.1:0").context("cannot bind a local port")?;
-    socket
-        .send_to(message.as_bytes(), &server)
-        .with_context(|| format!("cannot send to {server}"))?;
+    socket.connect(&server).with_context(|| format!("cannot use {server} as the peer"))?;
+    socket.send(message.as_bytes()).with_context(|| format!("cannot send to {server}"))?;
     socket.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reply = [0u8; 1024];
-    let (received, _from) = socket
-        .recv_from(&mut reply)
-        .with_context(|| format!("no reply from {server} within 5 s"))?;
-    println!("Received: {}", String::from_utf8_lossy(&reply[..received]));
+    let mut reply = vec![0u8; 65_535]; // room for any datagram, on every OS
+    let received = socket
+        .recv(&mut reply)
+        .with_context(|| format!("no reply from {server} (nothing listening, or 5 s passed)"))?;
+    let text = String::from_utf8_lossy(&reply[..received.min(1024)]);
+    let text = text.replace(char::is_control, "\u{FFFD}");
+    writeln!(std::io::stdout(), "Received: {text}").context("cannot write to standard output")?;
     Ok(())
 }
 // ANCHOR_END: all

@@ -59,17 +59,49 @@ fn std_example_behaves_the_same() {
 }
 
 #[test]
-fn oversized_reply_is_reported_as_truncated() {
+fn oversized_reply_is_reported_as_truncated_on_every_os() {
+    // Into a 1024-byte buffer, Windows would fail the receive (WSAEMSGSIZE, os
+    // error 10040; Wine too) and Linux would cut the reply silently.
     static BIG: [u8; 1500] = [b'z'; 1500];
     let (address, _server) = peer(&BIG);
-    let assert = client(cargo_bin!("udp-client"), &[&address.to_string()]).assert();
-    if cfg!(windows) {
-        // Windows refuses to deliver a partial datagram: the client fails with WSAEMSGSIZE.
-        assert.failure();
-    } else {
-        let expected = format!("Received: {} (truncated to 1024 bytes)\n", "z".repeat(1024));
-        assert.success().stdout(expected);
+    let expected = format!("Received: {} (truncated to 1024 of 1500 bytes)\n", "z".repeat(1024));
+    client(cargo_bin!("udp-client"), &[&address.to_string()]).assert().success().stdout(expected);
+}
+
+#[test]
+fn a_stranger_cannot_answer_for_the_server() {
+    for program in [cargo_bin!("udp-client").to_path_buf(), testkit::example("std-udp-client")] {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        server.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let address = server.local_addr().unwrap();
+        let thread = thread::spawn(move || {
+            let mut datagram = [0u8; 64];
+            let (_, client) = server.recv_from(&mut datagram).unwrap();
+            // Another process learns the client's port and answers first.
+            let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+            stranger.send_to(b"I am the server, trust me", client).unwrap();
+            server.send_to(b"Hello, UDP!", client).unwrap();
+        });
+        let output = client(&program, &[&address.to_string()]).output().unwrap();
+        thread.join().unwrap();
+        assert!(output.status.success(), "{}: {output:?}", program.display());
+        assert_eq!(
+            testkit::text(&output.stdout),
+            "Received: Hello, UDP!\n",
+            "{}",
+            program.display()
+        );
     }
+}
+
+#[test]
+fn closed_stdout_is_one_clear_line_not_a_panic() {
+    let (address, server) = peer(b"Hello, UDP!");
+    let mut command = std::process::Command::new(cargo_bin!("udp-client"));
+    command.arg(address.to_string());
+    let output = testkit::output_with_closed_stdout(command); // like `udp-client | true`
+    assert_eq!(server.join().unwrap(), b"Hello, UDP Server!");
+    assert_clean_failure(&output, &["cannot write to standard output"]);
 }
 
 #[test]
@@ -97,11 +129,18 @@ fn silent_server_is_given_up_on_after_5_seconds() {
 }
 
 #[test]
-fn nobody_listening_fails_cleanly() {
-    // Linux and macOS: a timeout. Windows: the ICMP error arrives as ConnectionReset.
+fn nobody_listening_fails_at_once_and_says_so() {
     let unused = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // now closed
     let output = client(cargo_bin!("udp-client"), &[&unused.to_string()]).output().unwrap();
-    assert_clean_failure(&output, &[&format!("no reply from {unused}")]);
+    if testkit::under_wine("Wine does not pass ICMP port-unreachable to UDP sockets") {
+        return assert_clean_failure(&output, &[&format!("no reply from {unused} within 5 s")]);
+    }
+    // The ICMP "port unreachable" reaches our connected socket: ConnectionRefused
+    // on Linux and macOS, ConnectionReset (WSAECONNRESET, 10054) on Windows.
+    assert_clean_failure(
+        &output,
+        &[&format!("nothing is listening on {unused}"), "cargo run -p udp-server"],
+    );
 }
 
 #[test]

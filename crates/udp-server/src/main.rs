@@ -1,4 +1,5 @@
 //! The tutorial's UDP server: answer every datagram with "Hello, UDP!".
+use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
@@ -7,22 +8,21 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 const USAGE: &str = "usage: udp-server [ADDRESS]\n\
     Listen on ADDRESS (default 127.0.0.1:5678) and answer each datagram with \"Hello, UDP!\".";
-const MAX_DATAGRAM: usize = 1024;
+const MAX_SHOWN: usize = 1024; // like the tutorial's recvfrom(1024)
+const STDOUT: &str = "cannot write to standard output (was it closed, e.g. by `| head`?)";
 
 fn main() -> ExitCode {
-    let Err(error) = run() else {
-        return ExitCode::SUCCESS;
-    };
-    eprintln!("error: {error:#}");
+    let Err(error) = run() else { return ExitCode::SUCCESS };
+    let _ = writeln!(std::io::stderr(), "error: {error:#}"); // eprintln! panics on a closed pipe
     ExitCode::FAILURE
 }
 
 fn run() -> Result<()> {
     // ANCHOR: address
+    let (mut out, mut log) = (std::io::stdout(), std::io::stderr()); // println! panics when closed
     let arg = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:5678".into());
     if arg == "--help" || arg == "-h" {
-        println!("{USAGE}");
-        return Ok(());
+        return writeln!(out, "{USAGE}").context(STDOUT);
     }
     let address: SocketAddr = arg.parse().with_context(|| {
         format!("invalid address {arg:?} (expected IP:PORT, e.g. 127.0.0.1:5678 or [::1]:5678)")
@@ -37,29 +37,34 @@ fn run() -> Result<()> {
         format!("cannot bind {address} (is another udp-server running? try another port)")
     })?;
     let socket = UdpSocket::from(socket);
-    println!("Listening on {}", socket.local_addr()?);
+    writeln!(out, "Listening on {}", socket.local_addr()?).context(STDOUT)?;
     // ANCHOR_END: bind
     // ANCHOR: recv
-    let mut datagram = [0u8; MAX_DATAGRAM + 1]; // one spare byte reveals an oversized datagram
+    // Larger than any datagram, so no OS cuts one short (Linux would truncate it silently,
+    // Windows would fail with WSAEMSGSIZE); we show at most 1024 bytes, the same everywhere.
+    let mut datagram = vec![0u8; 65_535];
     loop {
-        let (received, peer) = match socket.recv_from(&mut datagram) {
-            Ok(pair) => pair,
-            Err(error) => {
-                // e.g. Windows reports an ICMP "port unreachable" from an earlier reply here
-                eprintln!("error: cannot receive a datagram: {error}");
-                continue;
-            }
-        };
-        let text = String::from_utf8_lossy(&datagram[..received.min(MAX_DATAGRAM)]);
-        if received > MAX_DATAGRAM {
-            println!("Received from {peer}: {text} (truncated to {MAX_DATAGRAM} bytes)");
+        let received = socket.recv_from(&mut datagram).map_err(|error| {
+            // e.g. Windows reports an ICMP "port unreachable" from an earlier reply here
+            let _ = writeln!(log, "error: cannot receive a datagram: {error}");
+        });
+        let Ok((received, peer)) = received else { continue };
+        // Invalid UTF-8 and control characters (\n, ESC…: no terminal tricks) are shown as �.
+        let shown = &datagram[..received.min(MAX_SHOWN)];
+        let text = String::from_utf8_lossy(shown).replace(char::is_control, "\u{FFFD}");
+        if received > MAX_SHOWN {
+            writeln!(
+                out,
+                "Received from {peer}: {text} (truncated to {MAX_SHOWN} of {received} bytes)"
+            )
         } else {
-            println!("Received from {peer}: {text}");
+            writeln!(out, "Received from {peer}: {text}")
         }
+        .context(STDOUT)?;
         // ANCHOR_END: recv
         // ANCHOR: reply
         if let Err(error) = socket.send_to(b"Hello, UDP!", peer) {
-            eprintln!("error: cannot reply to {peer}: {error}");
+            let _ = writeln!(log, "error: cannot reply to {peer}: {error}");
         }
         // ANCHOR_END: reply
     }
