@@ -17,10 +17,11 @@ use tokio::task::JoinSet;
 use tokio::time::timeout;
 
 pub use echo_iterative::{Config, Service};
-use echo_iterative::{MAX_FRAME, fnv1a64, is_timeout};
+use echo_iterative::{MAX_FRAME, cli, fnv1a64, is_timeout};
 
 /// Serves every client on its own task until `shutdown` completes, then
 /// waits for the connected clients to finish. Returns how many it served.
+/// Stops by itself, the same way, with an error when stdout is gone.
 pub async fn run(listener: TcpListener, shutdown: impl Future) -> anyhow::Result<u64> {
     run_with(listener, shutdown, Config::default()).await
 }
@@ -34,6 +35,7 @@ pub async fn run_with(
     let config = Arc::new(config);
     let mut clients = JoinSet::new();
     let mut served = 0;
+    let mut failure = None; // why the server stopped itself, if it did
     tokio::pin!(shutdown);
     // ANCHOR: select
     loop {
@@ -46,12 +48,18 @@ pub async fn run_with(
                     served += 1;
                 }
                 Err(error) => {
-                    eprintln!("error: cannot accept a connection: {error}");
+                    cli::warn(format_args!("error: cannot accept a connection: {error}"));
                     tokio::time::sleep(Duration::from_millis(10)).await; // e.g. out of fds
                 }
             },
-            // Collect finished tasks so the set does not grow for ever.
-            Some(_) = clients.join_next(), if !clients.is_empty() => {}
+            // Collect finished tasks so the set does not grow for ever. A
+            // task that could not print (stdout is gone) stops the server.
+            Some(finished) = clients.join_next(), if !clients.is_empty() => {
+                if let Ok(Err(error)) = finished {
+                    failure = Some(error);
+                    break;
+                }
+            }
             _ = &mut shutdown => break,
         }
     }
@@ -60,13 +68,21 @@ pub async fn run_with(
     drop(listener); // no new clients
     while clients.join_next().await.is_some() {} // but the connected ones finish
     // ANCHOR_END: drain
-    Ok(served)
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(served),
+    }
 }
 
 /// Serves one connection to the end; a bad client only ends its own task.
-async fn handle(mut stream: TcpStream, peer: SocketAddr, config: Arc<Config>) {
+/// The one error is the server's own: stdout is gone.
+async fn handle(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    config: Arc<Config>,
+) -> anyhow::Result<()> {
     if config.log {
-        println!("Connected by {peer}");
+        cli::say(format_args!("Connected by {peer}"))?;
     }
     let idle = config.idle_timeout;
     let result = match stream.set_nodelay(true) {
@@ -77,13 +93,14 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, config: Arc<Config>) {
         },
     };
     match result {
-        Ok(_) if config.log => println!("Closed {peer}"),
+        Ok(_) if config.log => cli::say(format_args!("Closed {peer}"))?,
         Ok(_) => {}
         Err(error) if is_timeout(&error) => {
-            eprintln!("error: client {peer}: idle for {idle:?}, closing");
+            cli::warn(format_args!("error: client {peer}: idle for {idle:?}, closing"));
         }
-        Err(error) => eprintln!("error: client {peer}: {error}"),
+        Err(error) => cli::warn(format_args!("error: client {peer}: {error}")),
     }
+    Ok(())
 }
 
 // ANCHOR: echo

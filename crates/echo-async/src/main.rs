@@ -33,8 +33,10 @@ fn run() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::from_std(listener)
             .context("cannot register the listener with tokio")?;
         let served = echo_async::run_with(listener, shutdown, args.config).await?;
-        println!("Stopped: served {served} connection{}", if served == 1 { "" } else { "s" });
-        Ok(())
+        cli::say(format_args!(
+            "Stopped: served {served} connection{}",
+            if served == 1 { "" } else { "s" }
+        ))
     })
 }
 
@@ -42,9 +44,13 @@ fn run() -> anyhow::Result<()> {
 /// Completes on Ctrl-C (SIGINT); never completes if it cannot be watched.
 async fn ctrl_c() {
     match tokio::signal::ctrl_c().await {
-        Ok(()) => println!("Shutting down: no new clients, waiting for connected ones"),
+        // Shut down even if stdout is gone: then this line is lost, and the
+        // `Stopped` line fails the same way and is reported.
+        Ok(()) => {
+            let _ = cli::say("Shutting down: no new clients, waiting for connected ones");
+        }
         Err(error) => {
-            eprintln!("error: cannot watch for Ctrl-C: {error}");
+            cli::warn(format_args!("error: cannot watch for Ctrl-C: {error}"));
             std::future::pending::<()>().await;
         }
     }

@@ -9,12 +9,14 @@
 //! graceful shutdown): it exists to be measured, not to be deployed.
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
+use std::time::Duration;
 
 use anyhow::Context;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 pub use echo_iterative::Shutdown;
+use echo_iterative::cli;
 
 const LISTENER: Token = Token(usize::MAX);
 
@@ -45,9 +47,13 @@ pub fn run(listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut connections: Vec<Option<Connection>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];
+    let mut accept_again = false; // an accept failed (out of descriptors?)
     // ANCHOR: event_loop
     loop {
-        if let Err(error) = poll.poll(&mut events, None) {
+        // After a failed accept, look again in 10 ms: the edge-triggered
+        // listener raises no new event for clients that are already waiting.
+        let timeout = accept_again.then_some(Duration::from_millis(10));
+        if let Err(error) = poll.poll(&mut events, timeout) {
             if error.kind() == ErrorKind::Interrupted {
                 continue;
             }
@@ -56,9 +62,10 @@ pub fn run(listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
         if shutdown.is_requested() {
             return Ok(());
         }
+        let mut accept = accept_again;
         for event in &events {
             if event.token() == LISTENER {
-                accept_all(&listener, &poll, &mut connections, &mut free);
+                accept = true; // after serving: closed clients free descriptors first
                 continue;
             }
             let index = event.token().0;
@@ -72,32 +79,36 @@ pub fn run(listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
                 free.push(index);
             }
         }
+        if accept {
+            accept_again = !accept_all(&listener, &poll, &mut connections, &mut free);
+        }
     }
     // ANCHOR_END: event_loop
 }
 
-/// Accepts every waiting client (the listener is edge-triggered).
+/// Accepts every waiting client (the listener is edge-triggered); `false`
+/// when an error (e.g. out of descriptors) left some of them waiting.
 fn accept_all(
     listener: &mio::net::TcpListener,
     poll: &Poll,
     connections: &mut Vec<Option<Connection>>,
     free: &mut Vec<usize>,
-) {
+) -> bool {
     loop {
         let mut stream = match listener.accept() {
             Ok((stream, _peer)) => stream,
-            Err(error) if error.kind() == ErrorKind::WouldBlock => return,
+            Err(error) if error.kind() == ErrorKind::WouldBlock => return true,
             Err(error) if error.kind() == ErrorKind::Interrupted => continue,
             Err(error) => {
-                eprintln!("error: cannot accept a connection: {error}");
-                return;
+                cli::warn(format_args!("error: cannot accept a connection: {error}"));
+                return false;
             }
         };
         let _ = stream.set_nodelay(true);
         let index = free.pop().unwrap_or(connections.len());
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(error) = poll.registry().register(&mut stream, Token(index), interest) {
-            eprintln!("error: cannot watch a new connection: {error}");
+            cli::warn(format_args!("error: cannot watch a new connection: {error}"));
             free.push(index);
             continue;
         }

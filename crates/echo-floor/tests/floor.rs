@@ -79,3 +79,37 @@ fn a_half_closed_client_gets_its_echo_then_the_end_of_stream() {
     shutdown.request();
     server.join().unwrap().unwrap();
 }
+
+#[test]
+fn a_closed_stdout_does_not_disturb_it() {
+    // `echo-floor | head -1`: after `Listening on` it prints nothing, so it
+    // never learns that stdout is gone, and goes on echoing without a panic.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_echo-floor"));
+    command.arg("127.0.0.1:0");
+    let mut server = testkit::Server::spawn_closing_stdout(command);
+    for _ in 0..3 {
+        let mut client = connect(server.address());
+        round_trip(&mut client, b"still echoing");
+    }
+    server.assert_running();
+}
+
+#[test]
+fn usage_and_listening_line_on_a_closed_stdout_are_one_error_line() {
+    testkit::assert_first_line_on_closed_stdout_is_one_error(
+        env!("CARGO_BIN_EXE_echo-floor"),
+        &[&["--help"], &["127.0.0.1:0"]],
+    );
+}
+
+#[cfg(unix)] // Windows has no per-process descriptor limit to lower
+#[test]
+fn out_of_file_descriptors_it_retries_accept_without_spinning() {
+    // 16 descriptors, 24 clients: a dozen accepted, the rest wait.
+    testkit::assert_accept_loop_pauses_out_of_descriptors(
+        env!("CARGO_BIN_EXE_echo-floor"),
+        16,
+        24,
+        true,
+    );
+}

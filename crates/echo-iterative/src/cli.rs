@@ -1,4 +1,7 @@
-//! The command line every rung shares: `[--quiet] [--checksum] [ADDRESS]`.
+//! The command line every rung shares: `[--quiet] [--checksum] [ADDRESS]`,
+//! and how the rungs print.
+use std::fmt::Display;
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 
 use anyhow::{Context, Result, bail};
@@ -26,7 +29,7 @@ pub fn parse(
     for arg in args {
         match arg.as_str() {
             "--help" | "-h" => {
-                println!("{usage}");
+                say(usage)?;
                 return Ok(None);
             }
             "--quiet" | "-q" => config.log = false,
@@ -65,14 +68,27 @@ pub fn bind(address: SocketAddr, program: &str) -> Result<TcpListener> {
 /// Prints the `Listening on ADDRESS` line tests and scripts wait for.
 pub fn announce(listener: &TcpListener) -> Result<()> {
     let address = listener.local_addr().context("cannot read the listening address")?;
-    println!("Listening on {address}"); // stdout is line-buffered: flushed here
-    Ok(())
+    say(format_args!("Listening on {address}")) // stdout is line-buffered: flushed here
+}
+
+/// Prints one line on stdout. `println!` would panic when stdout is gone
+/// (`server | head -1`, once `head` has its line; a full disk); this returns
+/// the error instead, and the server stops: nobody can see what it prints.
+pub fn say(line: impl Display) -> Result<()> {
+    writeln!(std::io::stdout().lock(), "{line}")
+        .context("cannot write to standard output (was it closed, e.g. by `| head`?)")
+}
+
+/// Prints one line on stderr. If stderr is gone too, there is nobody left to
+/// tell, so a failure is ignored (`eprintln!` would panic).
+pub fn warn(line: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Reports a failed `accept()` and pauses briefly when it would fail again at
 /// once (out of file descriptors), so the loop does not spin at 100 % CPU.
 pub fn accept_failed(error: &std::io::Error) {
-    eprintln!("error: cannot accept a connection: {error}");
+    warn(format_args!("error: cannot accept a connection: {error}"));
     if !matches!(
         error.kind(),
         std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
@@ -86,7 +102,7 @@ pub fn report(result: Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            warn(format_args!("error: {error:#}"));
             std::process::ExitCode::FAILURE
         }
     }

@@ -31,20 +31,21 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: &Config) -> a
     shutdown.watch(&listener)?;
     // ANCHOR: accept_loop
     loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(connection) => connection,
-            Err(error) => {
-                cli::accept_failed(&error);
-                continue;
-            }
-        };
+        let accepted = listener.accept();
         if shutdown.is_requested() {
             break; // this connection was the wake-up call, or came too late
         }
+        let (stream, peer) = match accepted {
+            Ok(connection) => connection,
+            Err(error) => {
+                cli::accept_failed(&error); // e.g. out of file descriptors
+                continue;
+            }
+        };
         // The whole conversation happens here: nobody else is accepted
         // until this client closes (or stays silent past the idle timeout).
-        handle(stream, peer, config);
+        handle(stream, peer, config)?; // an error: stdout is gone, stop
     }
     // ANCHOR_END: accept_loop
-    Ok(())
+    shutdown.outcome() // an error if someone stopped the server with `fail`
 }

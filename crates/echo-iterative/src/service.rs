@@ -3,6 +3,8 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use crate::cli;
+
 /// The protocol a server speaks on each connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Service {
@@ -38,10 +40,11 @@ pub const MAX_FRAME: usize = 1 << 20;
 
 // ANCHOR: handle
 /// Serves one connection to the end and reports how it went, never panicking:
-/// whatever this client does, the server goes on.
-pub fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) {
+/// whatever this client does, the server goes on. The one error is the
+/// server's own: stdout is gone, and the caller stops the server.
+pub fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) -> anyhow::Result<()> {
     if config.log {
-        println!("Connected by {peer}");
+        cli::say(format_args!("Connected by {peer}"))?;
     }
     let result = stream
         .set_read_timeout(Some(config.idle_timeout))
@@ -52,13 +55,15 @@ pub fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) {
             Service::Checksum => checksum_frames(&mut stream),
         });
     match result {
-        Ok(_) if config.log => println!("Closed {peer}"),
+        Ok(_) if config.log => cli::say(format_args!("Closed {peer}"))?,
         Ok(_) => {}
         Err(error) if is_timeout(&error) => {
-            eprintln!("error: client {peer}: idle for {:?}, closing", config.idle_timeout);
+            let idle = config.idle_timeout;
+            cli::warn(format_args!("error: client {peer}: idle for {idle:?}, closing"));
         }
-        Err(error) => eprintln!("error: client {peer}: {error}"),
+        Err(error) => cli::warn(format_args!("error: client {peer}: {error}")),
     }
+    Ok(())
 }
 // ANCHOR_END: handle
 

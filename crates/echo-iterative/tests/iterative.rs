@@ -71,7 +71,13 @@ fn a_connected_client_stalls_the_next_one() {
     // make a correct server fail; a concurrent server answers within it.
     second.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let mut reply = [0u8; 6];
-    let stalled = second.read(&mut reply).unwrap_err();
+    let stalled = loop {
+        match second.read(&mut reply) {
+            // A read with a timeout is not restarted after a signal: try again.
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            read => break read.unwrap_err(),
+        }
+    };
     assert!(echo_iterative::is_timeout(&stalled), "unexpected error {stalled}");
     round_trip(&mut first, b"still mine");
 
@@ -195,4 +201,80 @@ fn a_reset_client_does_not_stop_the_server() {
     // ...and goes on serving.
     let mut client = connect(server.address());
     round_trip(&mut client, b"still there");
+}
+
+#[test]
+fn shutdown_during_a_conversation_lets_it_finish() {
+    // In-process, so it runs on every OS: the rung has no Ctrl-C handler.
+    let server = InProcess::start(quiet());
+    let mut client = connect(server.address);
+    round_trip(&mut client, b"before");
+    let stopper = server.shutdown.clone();
+    let stopping = thread::spawn(move || stopper.request()); // its wake-up call waits in the backlog
+    round_trip(&mut client, b"after the request");
+    drop(client);
+    stopping.join().unwrap();
+    server.stop().unwrap();
+}
+
+#[test]
+fn shutdown_fail_stops_the_server_with_that_error() {
+    let server = InProcess::start(quiet());
+    let mut client = connect(server.address);
+    round_trip(&mut client, b"served");
+    drop(client);
+    server.shutdown.fail(anyhow::anyhow!("cannot write to standard output"));
+    let error = server.stop().unwrap_err();
+    assert_eq!(error.to_string(), "cannot write to standard output");
+}
+
+#[test]
+fn a_closed_stdout_stops_the_server_with_one_error_line() {
+    // `echo-iterative | head -1`: `Connected by` cannot be printed any more.
+    testkit::assert_server_stops_on_closed_stdout(
+        env!("CARGO_BIN_EXE_echo-iterative"),
+        &["127.0.0.1:0"],
+    );
+}
+
+#[test]
+fn usage_and_listening_line_on_a_closed_stdout_are_one_error_line() {
+    testkit::assert_first_line_on_closed_stdout_is_one_error(
+        env!("CARGO_BIN_EXE_echo-iterative"),
+        &[&["--help"], &["127.0.0.1:0"]],
+    );
+}
+
+#[test]
+fn control_bytes_from_a_client_never_reach_the_log() {
+    // The log names peers, never their bytes: a client cannot send escape
+    // sequences (clear the screen, retitle the window) to the server's terminal.
+    let hostile = b"\x1b[2J\x1b]0;owned\x07\r\n\x08\x00 bye";
+    let server = Server::start(env!("CARGO_BIN_EXE_echo-iterative"), ["127.0.0.1:0"]);
+    let mut client = connect(server.address());
+    round_trip(&mut client, hostile);
+    drop(client);
+    let mut lines = vec![server.stdout_line(), server.stdout_line()]; // Connected by, Closed
+    // As a checksum frame the same bytes are a huge length prefix: a bad client.
+    let server = Server::start(env!("CARGO_BIN_EXE_echo-iterative"), ["--checksum", "127.0.0.1:0"]);
+    let mut client = connect(server.address());
+    client.write_all(hostile).unwrap();
+    let _ = client.read(&mut [0u8; 8]); // closed: end of stream or reset
+    lines.push(server.stderr_line_containing("error: client"));
+    for line in &lines {
+        assert!(!line.chars().any(char::is_control), "control characters in {line:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn out_of_file_descriptors_the_accept_loop_pauses_instead_of_spinning() {
+    // 4 = stdin, stdout, stderr and the listener: not one left for a client
+    // (this rung holds at most one, and accepts only when it has none).
+    testkit::assert_accept_loop_pauses_out_of_descriptors(
+        env!("CARGO_BIN_EXE_echo-iterative"),
+        4,
+        3,
+        false,
+    );
 }

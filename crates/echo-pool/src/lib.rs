@@ -55,7 +55,8 @@ const WORKER_STACK: usize = 256 * 1024;
 type Job = (TcpStream, SocketAddr);
 
 /// Serves clients with the default pool until `shutdown` is requested, then
-/// lets the workers finish every connection already accepted.
+/// lets the workers finish every connection already accepted. Stops by
+/// itself, the same way, with an error when stdout is gone.
 pub fn run(listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<Stats> {
     run_with(listener, shutdown, PoolConfig::default())
 }
@@ -78,12 +79,12 @@ pub fn run_with(
     let served = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::with_capacity(config.workers);
     for number in 0..config.workers {
-        let (jobs, connection, served) =
-            (Arc::clone(&jobs), Arc::clone(&connection), Arc::clone(&served));
+        let (jobs, connection, served, shutdown) =
+            (Arc::clone(&jobs), Arc::clone(&connection), Arc::clone(&served), shutdown.clone());
         let worker = thread::Builder::new()
             .name(format!("worker {number}"))
             .stack_size(WORKER_STACK)
-            .spawn(move || work(&jobs, &connection, &served))
+            .spawn(move || work(&jobs, &connection, &served, &shutdown))
             .with_context(|| format!("cannot start worker thread {number}"))?;
         workers.push(worker);
     }
@@ -91,23 +92,29 @@ pub fn run_with(
     let mut refused = 0;
     // ANCHOR: pool_accept
     loop {
-        let (stream, peer) = match listener.accept() {
+        let accepted = listener.accept();
+        if shutdown.is_requested() {
+            break; // this connection was the wake-up call, or came too late
+        }
+        let (stream, peer) = match accepted {
             Ok(connection) => connection,
             Err(error) => {
-                cli::accept_failed(&error);
+                cli::accept_failed(&error); // e.g. out of file descriptors
                 continue;
             }
         };
-        if shutdown.is_requested() {
-            break;
-        }
         match queue.try_send((stream, peer)) {
             Ok(()) => {}
             Err(TrySendError::Full((stream, peer))) => {
                 drop(stream); // refuse: close at once rather than queue without bound
                 refused += 1;
                 if connection.log {
-                    println!("Refused {peer}: all workers busy, queue full ({refused} refused)");
+                    let line =
+                        format!("Refused {peer}: all workers busy, queue full ({refused} refused)");
+                    if let Err(error) = cli::say(line) {
+                        shutdown.fail(error); // stdout is gone: stop
+                        break;
+                    }
                 }
             }
             Err(TrySendError::Disconnected(_)) => bail!("every worker thread has stopped"),
@@ -121,12 +128,13 @@ pub fn run_with(
         let _ = worker.join();
     }
     // ANCHOR_END: shutdown
+    shutdown.outcome()?; // an error if the server stopped itself
     Ok(Stats { served: served.load(Ordering::SeqCst), refused })
 }
 
 // ANCHOR: worker
 /// A worker's life: take the next connection, serve it to the end, repeat.
-fn work(jobs: &Mutex<Receiver<Job>>, connection: &Config, served: &AtomicU64) {
+fn work(jobs: &Mutex<Receiver<Job>>, connection: &Config, served: &AtomicU64, shutdown: &Shutdown) {
     loop {
         // Hold the lock only while receiving, never while serving.
         let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
@@ -134,7 +142,9 @@ fn work(jobs: &Mutex<Receiver<Job>>, connection: &Config, served: &AtomicU64) {
             return; // the queue is closed and empty: shutting down
         };
         served.fetch_add(1, Ordering::SeqCst);
-        handle(stream, peer, connection);
+        if let Err(error) = handle(stream, peer, connection) {
+            shutdown.fail(error); // stdout is gone: stop the server, finish the queue
+        }
     }
 }
 // ANCHOR_END: worker

@@ -24,8 +24,11 @@ fn run() -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let on_signal = shutdown.clone();
     ctrlc::set_handler(move || {
-        println!("Shutting down: no new clients, waiting for connected ones");
-        on_signal.request();
+        // Stop even if this line cannot be printed; `run_with` then reports why.
+        match cli::say("Shutting down: no new clients, waiting for connected ones") {
+            Ok(()) => on_signal.request(),
+            Err(error) => on_signal.fail(error), // stdout is gone
+        }
     })
     .context("cannot install the Ctrl-C handler")?;
     // ANCHOR_END: ctrlc
@@ -33,8 +36,10 @@ fn run() -> anyhow::Result<()> {
     let config = PoolConfig { connection: args.config, ..pool };
     let stats = echo_pool::run_with(listener, shutdown, config)?;
     let plural = if stats.served == 1 { "" } else { "s" };
-    println!("Stopped: served {} connection{plural}, refused {}", stats.served, stats.refused);
-    Ok(())
+    cli::say(format_args!(
+        "Stopped: served {} connection{plural}, refused {}",
+        stats.served, stats.refused
+    ))
 }
 
 /// Takes `--workers N` and `--queue N` out of the arguments; returns the rest.

@@ -13,7 +13,8 @@ pub use echo_iterative::{Config, Shutdown};
 use echo_iterative::{cli, handle};
 
 /// Serves every client on its own thread until `shutdown` is requested,
-/// then waits for the connected clients to finish.
+/// then waits for the connected clients to finish. Stops by itself, with an
+/// error, when stdout is gone (nobody can see its log any more).
 pub fn run(listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
     run_with(listener, shutdown, Config::default())
 }
@@ -25,25 +26,30 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> an
     let mut clients = Vec::new();
     // ANCHOR: accept_loop
     loop {
-        let (stream, peer) = match listener.accept() {
+        let accepted = listener.accept();
+        if shutdown.is_requested() {
+            break; // this connection was the wake-up call, or came too late
+        }
+        let (stream, peer) = match accepted {
             Ok(connection) => connection,
             Err(error) => {
-                cli::accept_failed(&error);
+                cli::accept_failed(&error); // e.g. out of file descriptors
                 continue;
             }
         };
-        if shutdown.is_requested() {
-            break;
-        }
         // ANCHOR: spawn
-        let config = Arc::clone(&config);
-        let spawned = thread::Builder::new()
-            .name(format!("client {peer}"))
-            .spawn(move || handle(stream, peer, &config));
+        let (config, stopper) = (Arc::clone(&config), shutdown.clone());
+        let spawned = thread::Builder::new().name(format!("client {peer}")).spawn(move || {
+            if let Err(error) = handle(stream, peer, &config) {
+                stopper.fail(error); // stdout is gone: stop the whole server
+            }
+        });
         match spawned {
             Ok(client) => clients.push(client),
             // Out of threads: this client's stream was dropped (closed); go on.
-            Err(error) => eprintln!("error: cannot start a thread for {peer}: {error}"),
+            Err(error) => {
+                cli::warn(format_args!("error: cannot start a thread for {peer}: {error}"))
+            }
         }
         // ANCHOR_END: spawn
         clients.retain(|client| !client.is_finished()); // forget finished threads
@@ -55,5 +61,5 @@ pub fn run_with(listener: TcpListener, shutdown: Shutdown, config: Config) -> an
         let _ = client.join();
     }
     // ANCHOR_END: shutdown
-    Ok(())
+    shutdown.outcome() // an error if the server stopped itself
 }

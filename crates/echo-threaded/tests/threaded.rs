@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::channel;
 use std::thread;
 use std::time::Duration;
 
@@ -90,4 +91,69 @@ fn port_in_use_and_bad_address_are_one_line_errors() {
     testkit::assert_port_in_use(program, "echo-threaded");
     testkit::assert_rejects_bad_addresses(program, &["300.0.0.1:7"]);
     testkit::assert_usage(program, "usage: echo-threaded");
+}
+
+#[test]
+fn shutdown_during_load_lets_every_connected_client_finish() {
+    // In-process, so graceful shutdown is tested on every OS.
+    let (address, shutdown, server) = start(quiet());
+    let (ready, all_ready) = channel();
+    let (go, went) = (0..10).map(|_| channel::<()>()).unzip::<_, _, Vec<_>, Vec<_>>();
+    let clients: Vec<_> = went
+        .into_iter()
+        .enumerate()
+        .map(|(number, go)| {
+            let ready = ready.clone();
+            thread::spawn(move || {
+                let mut stream = connect(address);
+                round_trip(&mut stream, b"connected"); // accepted and being served
+                ready.send(()).unwrap();
+                go.recv_timeout(TIMEOUT).unwrap();
+                for round in 0..100 {
+                    round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
+                }
+            })
+        })
+        .collect();
+    for _ in 0..10 {
+        all_ready.recv_timeout(TIMEOUT).unwrap();
+    }
+    shutdown.request();
+    for gate in go {
+        gate.send(()).unwrap();
+    }
+    for client in clients {
+        client.join().unwrap(); // every round trip after the request succeeded
+    }
+    server.join().unwrap().unwrap();
+    assert!(TcpStream::connect_timeout(&address, TIMEOUT).is_err(), "no longer listening");
+}
+
+#[test]
+fn a_closed_stdout_stops_the_server_with_one_error_line() {
+    // `echo-threaded | head -1`: `Connected by` cannot be printed any more.
+    testkit::assert_server_stops_on_closed_stdout(
+        env!("CARGO_BIN_EXE_echo-threaded"),
+        &["127.0.0.1:0"],
+    );
+}
+
+#[test]
+fn usage_and_listening_line_on_a_closed_stdout_are_one_error_line() {
+    testkit::assert_first_line_on_closed_stdout_is_one_error(
+        env!("CARGO_BIN_EXE_echo-threaded"),
+        &[&["--help"], &["127.0.0.1:0"]],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn out_of_file_descriptors_the_accept_loop_pauses_instead_of_spinning() {
+    // 16 descriptors, 24 clients: a dozen accepted, the rest wait in vain.
+    testkit::assert_accept_loop_pauses_out_of_descriptors(
+        env!("CARGO_BIN_EXE_echo-threaded"),
+        16,
+        24,
+        true,
+    );
 }
