@@ -1,6 +1,6 @@
 //! A client that breaks the frame protocol on purpose, to watch the frame
 //! server cope: `cargo run -p framing --example bad-client -- ADDRESS MODE`.
-use std::io::{ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,18 +18,26 @@ const USAGE: &str = "usage: bad-client ADDRESS MODE\n\
 /// Longer than any server timeout used in the book or the tests.
 const PATIENCE: Duration = Duration::from_secs(15);
 
+/// `println!`, except that a closed stdout (`bad-client | head -1`) is an
+/// error the caller returns, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*).context("cannot write to standard output")
+    };
+}
+
 fn main() -> ExitCode {
     let Err(error) = run() else {
         return ExitCode::SUCCESS;
     };
-    eprintln!("error: {error:#}");
+    let _ = writeln!(io::stderr(), "error: {error:#}"); // with stderr closed, nobody is left to tell
     ExitCode::FAILURE
 }
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [address, mode] = args.as_slice() else {
-        println!("{USAGE}");
+        say!("{USAGE}")?;
         return Ok(());
     };
     let address: SocketAddr =
@@ -41,28 +49,28 @@ fn run() -> Result<()> {
     match mode.as_str() {
         "oversized" => {
             stream.write_all(&u32::MAX.to_be_bytes())?;
-            println!("Sent a header declaring {} bytes, and nothing else", u32::MAX);
+            say!("Sent a header declaring {} bytes, and nothing else", u32::MAX)?;
         }
         "half" => {
             stream.write_all(&half_frame)?;
             stream.shutdown(Shutdown::Write)?;
-            println!("Sent 3 of 10 promised bytes, then closed the sending side");
+            say!("Sent 3 of 10 promised bytes, then closed the sending side")?;
         }
         "stall" => {
             stream.write_all(&half_frame)?;
-            println!("Sent 3 of 10 promised bytes, now waiting");
+            say!("Sent 3 of 10 promised bytes, now waiting")?;
         }
         "reset" => {
             stream.write_all(&half_frame)?;
             // Linger 0: closing now sends RST instead of the FIN of a normal close.
             SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
             drop(stream);
-            println!("Sent 3 of 10 promised bytes, then reset the connection");
+            say!("Sent 3 of 10 promised bytes, then reset the connection")?;
             return Ok(());
         }
         "garbage" => {
             stream.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")?;
-            println!("Sent an HTTP request instead of a frame");
+            say!("Sent an HTTP request instead of a frame")?;
         }
         _ => bail!("unknown mode {mode:?} (run without arguments for the list)"),
     }
@@ -76,12 +84,12 @@ fn wait_for_close(stream: &mut TcpStream) -> Result<()> {
     loop {
         match stream.read(&mut buffer) {
             Ok(0) => {
-                println!("The server closed the connection");
+                say!("The server closed the connection")?;
                 return Ok(());
             }
-            Ok(count) => println!("The server sent {count} bytes"),
+            Ok(count) => say!("The server sent {count} bytes")?,
             Err(error) if error.kind() == ErrorKind::ConnectionReset => {
-                println!("The server reset the connection");
+                say!("The server reset the connection")?;
                 return Ok(());
             }
             Err(error) => {

@@ -35,6 +35,10 @@ pub const HEADER_LEN: usize = 4;
 /// The largest payload the frame server and client accept by default: 1 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 
+/// The payload buffer's first capacity, before any payload byte has arrived:
+/// 8 KiB, the standard library's default buffer size. It grows from there.
+const FIRST_READ: usize = 8 * 1024;
+
 // ANCHOR: write_frame
 /// Writes one frame: the payload's length as a big-endian `u32` (network byte
 /// order), then the payload itself.
@@ -64,6 +68,10 @@ pub fn write_frame(writer: &mut impl Write, payload: &[u8]) -> io::Result<()> {
 /// - `Ok(Some(payload))`: a whole frame arrived.
 /// - `Ok(None)`: the stream ended cleanly, before the first byte of a frame.
 ///
+/// Memory grows with the payload bytes that really arrive, not with the
+/// length the header declares: a peer that announces 1 MiB and then sends
+/// 10 bytes costs about 10 bytes, not 1 MiB, while we wait for the rest.
+///
 /// # Errors
 ///
 /// - `UnexpectedEof` if the stream ends inside a frame (header or payload).
@@ -78,22 +86,26 @@ pub fn read_frame(reader: &mut impl Read, max: usize) -> io::Result<Option<Vec<u
     }
     let length = u32::from_be_bytes(header) as usize; // lossless: usize has 32 bits or more
     // ANCHOR: max_check
-    // The length comes from the network: check it before allocating, or four
-    // bytes from any client could make us reserve 4 GiB.
+    // The length comes from the network: check it before allocating or
+    // reading anything, or four bytes from any client could make us accept,
+    // and hold, 4 GiB.
     if length > max {
         let message = format!("frame of {length} bytes exceeds the maximum of {max} bytes");
         return Err(io::Error::new(ErrorKind::InvalidData, message));
     }
     // ANCHOR_END: max_check
-    let mut payload = vec![0u8; length];
-    // `read_exact` loops over `read` until the buffer is full, or fails.
-    reader.read_exact(&mut payload).map_err(|error| match error.kind() {
-        ErrorKind::UnexpectedEof => io::Error::new(
-            ErrorKind::UnexpectedEof,
-            format!("connection closed in the middle of a {length}-byte payload"),
-        ),
-        _ => error,
-    })?;
+    // ANCHOR: read_payload
+    // Even below the maximum, the declared length is only a promise: start
+    // small and let the buffer grow as the bytes arrive. `take` stops after
+    // `length` bytes; `read_to_end` loops over `read` (retrying when a
+    // signal interrupts it) until the stream ends or the limit is reached.
+    let mut payload = Vec::with_capacity(length.min(FIRST_READ));
+    reader.by_ref().take(length as u64).read_to_end(&mut payload)?;
+    if payload.len() < length {
+        let message = format!("connection closed in the middle of a {length}-byte payload");
+        return Err(io::Error::new(ErrorKind::UnexpectedEof, message));
+    }
+    // ANCHOR_END: read_payload
     Ok(Some(payload))
 }
 // ANCHOR_END: read_frame
@@ -182,6 +194,25 @@ mod tests {
             let expected = "connection closed in the middle of a 5-byte payload";
             assert_eq!(error.to_string(), expected);
         }
+    }
+
+    /// Hands out its bytes, then fails as a socket whose read timeout expired.
+    struct Stalling<'a>(&'a [u8]);
+
+    impl Read for Stalling<'_> {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            self.0.read(buffer)
+        }
+    }
+
+    #[test]
+    fn a_timeout_inside_the_payload_is_reported_as_a_timeout() {
+        let wire = frames(&[b"Hello"]);
+        let error = read_frame(&mut Stalling(&wire[..HEADER_LEN + 3]), 10).unwrap_err();
+        assert!(is_timeout(&error), "{error:?}");
     }
 
     /// Hands out the header, then fails the test if anyone reads further.

@@ -38,10 +38,15 @@ fn assert_echoes(address: SocketAddr, payload: &[u8]) {
 /// Reads until the server ends the connection; panics if it sends data or waits too long.
 fn assert_closed_by_server(stream: &mut TcpStream) {
     let mut buffer = [0u8; 64];
-    match stream.read(&mut buffer) {
-        Ok(0) => {}
-        Err(error) if error.kind() == ErrorKind::ConnectionReset => {}
-        other => panic!("expected the server to close the connection, got {other:?}"),
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return,
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => return,
+            // A signal: assert_cmd's timeouts install a SIGCHLD handler, and a
+            // read with a timeout is never restarted after one (signal(7)).
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            other => panic!("expected the server to close the connection, got {other:?}"),
+        }
     }
 }
 
@@ -237,6 +242,8 @@ fn a_connection_closed_mid_header_is_an_error() {
 
 /// The server under a 512 MiB address-space limit where the platform has
 /// one (Linux): had it allocated the declared 4 GiB, it would have aborted.
+/// (`tests/memory.rs` measures, on every OS, what a frame within the
+/// maximum costs before its payload has arrived.)
 fn start_with_little_memory() -> Server {
     if cfg!(target_os = "linux") {
         let mut command = std::process::Command::new("sh");
@@ -342,6 +349,8 @@ fn bad_options_are_reported() {
         (&["--timeout", "-1"][..], "error: invalid --timeout \"-1\""),
         (&["--max", "lots"][..], "error: invalid --max \"lots\""),
         (&["--max"][..], "error: --max needs a number of bytes"),
+        (&["--max-clients", "0"][..], "error: invalid --max-clients \"0\" (expected 1 to 4096"),
+        (&["--max-clients", "1e6"][..], "error: invalid --max-clients \"1e6\""),
         (&["--verbose"][..], "error: unknown option \"--verbose\""),
     ] {
         Command::new(SERVER)
@@ -351,6 +360,109 @@ fn bad_options_are_reported() {
             .failure()
             .stderr(predicate::str::starts_with(message));
     }
+}
+
+#[test]
+fn timeouts_a_socket_cannot_take_are_refused_at_start() {
+    // Each of these used to start a server that then failed every client
+    // ("cannot set a 0 duration timeout") or never dropped a stalled one.
+    for (timeout, cause) in [
+        ("0", "a timeout must be more than 0"),
+        ("-0.5", "a timeout must be more than 0"),
+        ("1e-10", "0.0000000001 s rounds to 0 ms, and sockets count timeouts in milliseconds"),
+        ("0.0004", "0.0004 s rounds to 0 ms"),
+        ("NaN", "not a number"),
+        ("inf", "longer than an hour"),
+        ("3601", "longer than an hour"),
+    ] {
+        // Bounded: a server that accepted the timeout would run until killed.
+        let output = Command::new(SERVER)
+            .args(["127.0.0.1:0", "--timeout", timeout])
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        let expected = format!(
+            "invalid --timeout \"{timeout}\" (expected seconds from 0.001 to 3600, e.g. 5 or 0.5): {cause}"
+        );
+        testkit::assert_clean_failure(&output, &[&expected]);
+        assert!(output.stdout.is_empty(), "{timeout}: the server should not have started");
+    }
+}
+
+#[test]
+fn the_shortest_timeout_is_one_millisecond_and_works() {
+    let server = start(&["--timeout", "0.001"]);
+    let mut stalled = connect(server.address());
+    stalled.write_all(&half_frame()).unwrap();
+    assert_closed_by_server(&mut stalled);
+    server.stderr_line_containing("no complete frame within 1ms");
+}
+
+#[test]
+fn clients_beyond_max_clients_are_refused_and_a_freed_place_is_reused() {
+    let server = start(&["--max-clients", "1"]);
+    // The first client takes the only place: its echo proves it is being served.
+    let mut first = connect(server.address());
+    write_frame(&mut first, b"first").unwrap();
+    assert_eq!(read_frame(&mut first, DEFAULT_MAX_FRAME).unwrap().as_deref(), Some(&b"first"[..]));
+    let first_addr = first.local_addr().unwrap();
+
+    // The second is refused at once: closed without an echo, and the log says why.
+    let mut second = connect(server.address());
+    let second_addr = second.local_addr().unwrap();
+    write_frame(&mut second, b"second").unwrap();
+    assert_closed_by_server(&mut second);
+    assert_eq!(
+        server.stderr_line(),
+        format!("error: client {second_addr}: refused, the server is full (--max-clients 1)")
+    );
+
+    // When the first one leaves, its place is free before the log says so.
+    drop(first);
+    server.stdout_line_containing(&format!("Closed by {first_addr}"));
+    assert_echoes(server.address(), b"third");
+}
+
+#[test]
+fn control_characters_from_a_client_are_escaped_in_the_log() {
+    let server = start(&[]);
+    let mut stream = connect(server.address());
+    let client = stream.local_addr().unwrap();
+    // Clear the screen, retitle the window, ring the bell, return the carriage,
+    // and the one-character CSI (U+009B) some terminals obey too.
+    let nasty = "\x1b[2J\x1b]0;owned\x07\r\u{9b}".as_bytes();
+    write_frame(&mut stream, nasty).unwrap();
+    assert_eq!(read_frame(&mut stream, DEFAULT_MAX_FRAME).unwrap().as_deref(), Some(nasty));
+    let line = server.stdout_line_containing("Received from");
+    assert_eq!(
+        line,
+        format!(
+            r#"Received from {client}: "\u{{1b}}[2J\u{{1b}}]0;owned\u{{7}}\r\u{{9b}}" (17 bytes)"#
+        )
+    );
+}
+
+#[test]
+fn frame_client_escapes_control_characters_in_what_it_prints() {
+    // A server that answers any frame with escape sequences instead of the echo.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        read_frame(&mut stream, DEFAULT_MAX_FRAME).unwrap();
+        write_frame(&mut stream, "\x1b[2J\x1b]0;owned\x07\u{9b}31m".as_bytes()).unwrap();
+    });
+    let output = Command::new(CLIENT)
+        .args([&address.to_string(), "tab\there"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.chars().any(|c| c.is_control() && c != '\n'), "raw control bytes: {stdout:?}");
+    assert_eq!(stdout, "Sent: tab\\there\nReceived: \\u{1b}[2J\\u{1b}]0;owned\\u{7}\\u{9b}31m\n");
 }
 
 #[test]

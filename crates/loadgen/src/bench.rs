@@ -186,11 +186,13 @@ fn start(spec: &ServerSpec, checksum: bool, pinned: bool) -> Result<Running> {
         .with_context(|| format!("cannot start {}", words.join(" ")))?;
     let stdout = child.stdout.take().context("no stdout")?;
     let (sender, receiver) = channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let _ = sender.send(lines.next());
-        for _ in lines {} // keep draining so the server never blocks on stdout
-    });
+    std::thread::Builder::new()
+        .spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = sender.send(lines.next());
+            for _ in lines {} // keep draining so the server never blocks on stdout
+        })
+        .context("cannot start a thread to read the server's output")?;
     let line = match receiver.recv_timeout(Duration::from_secs(15)) {
         Ok(Some(Ok(line))) => line,
         _ => {
@@ -251,7 +253,8 @@ pub fn median(runs: &[Run]) -> Run {
     }
 }
 
-/// Runs the whole matrix; `log` receives one line per server and point.
+/// Runs the whole matrix; `log` receives one line per server and point (an
+/// error from it, e.g. a closed stdout, stops the benchmark).
 ///
 /// At each point every server is started, then the runs go round-robin
 /// (server 1, server 2, …, server 1, …): on a shared machine a burst of
@@ -260,7 +263,7 @@ pub fn run_all(
     servers: &[ServerSpec],
     points: &[Point],
     settings: &Settings,
-    log: &mut dyn FnMut(&str),
+    log: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<Vec<Measurement>> {
     let ticks = ticks_per_second();
     let mut measurements = Vec::new();
@@ -274,7 +277,12 @@ pub fn run_all(
         let options = |address: SocketAddr, seconds: f64| Options {
             address,
             connections: point.connections,
-            requests: if point.mode == Mode::Hello { settings.hello_requests } else { u64::MAX },
+            // Echo and checksum runs are ended by the time cap: as many requests
+            // as loadgen allows, which no run of a few seconds gets near.
+            requests: match point.mode {
+                Mode::Hello => settings.hello_requests,
+                _ => crate::MAX_REQUESTS / point.connections.max(1) as u64,
+            },
             size: point.size,
             mode: point.mode,
             max_seconds: seconds,
@@ -310,7 +318,7 @@ pub fn run_all(
                     _ => "n/a".into(),
                 },
                 median.errors,
-            ));
+            ))?;
             measurements.push(Measurement {
                 server: spec.name.clone(),
                 point: *point,

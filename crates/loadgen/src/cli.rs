@@ -11,7 +11,8 @@ S seconds at most (default 30). --hello: one connection per request, sending \"H
 --checksum: framed messages answered with a checksum (servers started with --checksum).
 Prints a summary, then one JSON line.";
 
-/// Parses the arguments after the program name; `None` means `--help` was printed.
+/// Parses the arguments after the program name; `None` means `--help` was
+/// asked for (the caller prints [`USAGE`]: a closed stdout is its error to report).
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>> {
     let mut options = Options::default();
     let mut address = None;
@@ -20,10 +21,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>> 
         let mut value =
             |name: &str| args.next().with_context(|| format!("{name} needs a value (try --help)"));
         match arg.as_str() {
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
+            "--help" | "-h" => return Ok(None),
             "-c" | "--connections" => options.connections = number(&value(&arg)?, &arg)?,
             "-n" | "--requests" => options.requests = number(&value(&arg)?, &arg)?,
             "-s" | "--size" => options.size = number(&value(&arg)?, &arg)?,

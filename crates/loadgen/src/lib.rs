@@ -99,7 +99,28 @@ pub struct Report {
 /// Greeting of the `Hello` mode, as in the tutorial.
 pub const HELLO: &[u8] = b"Hello, Server!";
 
-/// Checks options before any connection is made.
+/// The largest message, 16 MiB. Each connection holds its message and a
+/// buffer for the echo, so this is ~32 MiB per connection already; larger
+/// shows nothing new on loopback, and `-s 3000000000` is a typo, not a test.
+pub const MAX_SIZE: usize = 16 * 1024 * 1024;
+
+/// The most connections at once, 10 000 (the "C10k" mark). Each one is a
+/// socket here and another in the server, on the same machine: descriptors
+/// (1024 per process by default on Linux, 256 on macOS) and loopback's
+/// ephemeral ports (about 28 000 on Linux) run out not far beyond.
+pub const MAX_CONNECTIONS: usize = 10_000;
+
+/// The most message bytes in flight at once, connections × size: 256 MiB
+/// (twice that with the echo buffers).
+pub const MAX_IN_FLIGHT: usize = 256 * 1024 * 1024;
+
+/// The most requests in a run, connections × requests: 100 million. Every
+/// answered request keeps its latency (8 bytes) for the percentiles, so this
+/// is at most 800 MB, and at loopback rates already a run of many minutes.
+pub const MAX_REQUESTS: u64 = 100_000_000;
+
+/// Checks options before any connection is made: each refusal names the
+/// limit and what to do instead.
 pub fn validate(options: &Options) -> anyhow::Result<()> {
     if !options.address.ip().is_loopback() {
         bail!(
@@ -110,11 +131,44 @@ pub fn validate(options: &Options) -> anyhow::Result<()> {
     if options.connections == 0 || options.requests == 0 {
         bail!("need at least one connection and one request");
     }
-    if options.mode != Mode::Hello && options.size == 0 {
-        bail!("message size must be at least 1 byte");
+    if options.connections > MAX_CONNECTIONS {
+        bail!(
+            "-c {} is too many connections: at most {MAX_CONNECTIONS} \
+             (each is a socket here and one in the server; try -c 100)",
+            options.connections
+        );
     }
-    if options.mode == Mode::Checksum && options.size > echo_iterative::MAX_FRAME {
-        bail!("checksum frames are limited to {} bytes", echo_iterative::MAX_FRAME);
+    let total = (options.connections as u64).saturating_mul(options.requests);
+    if total > MAX_REQUESTS {
+        bail!(
+            "{} connections × {} requests is too many: at most {MAX_REQUESTS} requests in all \
+             (each answered one keeps its latency; for a run of a fixed length, use --max-seconds)",
+            options.connections,
+            options.requests
+        );
+    }
+    if options.mode != Mode::Hello {
+        if options.size == 0 {
+            bail!("message size must be at least 1 byte");
+        }
+        if options.size > MAX_SIZE {
+            bail!(
+                "-s {} is too large: a message is at most {MAX_SIZE} bytes (16 MiB) (try -s 65536)",
+                options.size
+            );
+        }
+        if options.mode == Mode::Checksum && options.size > echo_iterative::MAX_FRAME {
+            bail!("checksum frames are limited to {} bytes", echo_iterative::MAX_FRAME);
+        }
+        let in_flight = options.connections.saturating_mul(options.size);
+        if in_flight > MAX_IN_FLIGHT {
+            bail!(
+                "{} connections × {}-byte messages is too much memory: at most {MAX_IN_FLIGHT} \
+                 bytes (256 MiB) in flight (use fewer connections or smaller messages)",
+                options.connections,
+                options.size
+            );
+        }
     }
     if !(options.max_seconds > 0.0 && options.max_seconds <= 3600.0) {
         bail!("--max-seconds must be between 0 and 3600");

@@ -1,5 +1,5 @@
 //! `loadgen`: load an echo server on loopback and report throughput and latency.
-use std::io::Write;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            let _ = writeln!(io::stderr(), "error: {error:#}"); // stderr closed: nobody to tell
             ExitCode::FAILURE
         }
     }
@@ -17,7 +17,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let Some(options) = loadgen::cli::parse(std::env::args().skip(1))? else {
-        return Ok(());
+        return print(loadgen::cli::USAGE);
     };
     let total = (options.connections as u64).saturating_mul(options.requests);
     // Drawn on stderr only when it is a terminal; hidden in pipes and CI logs.
@@ -27,13 +27,25 @@ fn run() -> anyhow::Result<()> {
     }
     let report = loadgen::run(&options, &progress)?;
     let json = serde_json::to_string(&report)?;
-    match writeln!(std::io::stdout().lock(), "{}\n{json}", loadgen::describe(&report)) {
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {} // e.g. `| head -1`
-        result => result.context("cannot write the report")?,
-    }
-    if report.requests == 0 && report.errors > 0 {
-        let first = report.first_error.unwrap_or_default();
-        bail!("no request succeeded against {}: {first}", options.address);
+    print(&format!("{}\n{json}", loadgen::describe(&report)))?;
+    // A run in which nothing was answered measured nothing: it must not pass
+    // for a success in a script.
+    if report.requests == 0 {
+        match report.first_error {
+            Some(first) => bail!("no request succeeded against {}: {first}", options.address),
+            None => bail!(
+                "no request was answered by {} within --max-seconds {} \
+                 (is the server accepting connections, or busy with another client?)",
+                options.address,
+                options.max_seconds
+            ),
+        }
     }
     Ok(())
+}
+
+/// Writes `text` and a newline to stdout. A closed stdout (a pipe whose
+/// reader is gone) is an error, reported like any other, not a panic.
+fn print(text: &str) -> anyhow::Result<()> {
+    writeln!(io::stdout(), "{text}").context("cannot write to standard output")
 }

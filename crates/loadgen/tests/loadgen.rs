@@ -152,6 +152,81 @@ fn binary_refuses_non_loopback_targets_and_bad_input() {
 }
 
 #[test]
+fn absurd_sizes_and_counts_are_refused_before_anything_is_allocated() {
+    // Each used to be accepted: `-s 3000000000 -c 2` tried to build two 3 GB
+    // messages, ran to the time cap and exited 0 having measured nothing.
+    for (args, message) in [
+        (
+            &["-s", "3000000000", "-c", "2"][..],
+            "-s 3000000000 is too large: a message is at most 16777216 bytes (16 MiB) (try -s 65536)",
+        ),
+        (
+            &["-s", "16777217", "-c", "1"],
+            "-s 16777217 is too large: a message is at most 16777216 bytes",
+        ),
+        (
+            &["-c", "10001"],
+            "-c 10001 is too many connections: at most 10000 (each is a socket here and one in the server; try -c 100)",
+        ),
+        (
+            &["-c", "100", "-s", "4000000"],
+            "100 connections × 4000000-byte messages is too much memory: at most 268435456 bytes (256 MiB) in flight",
+        ),
+        (
+            &["-c", "10", "-n", "18446744073709551615"],
+            "10 connections × 18446744073709551615 requests is too many: at most 100000000 requests in all",
+        ),
+        (&["-n", "100000001", "-c", "1"], "at most 100000000 requests in all"),
+        (&["-c", "0"], "need at least one connection and one request"),
+    ] {
+        // 127.0.0.1:9 (discard): never contacted, the refusal comes first.
+        let output = Command::cargo_bin("loadgen")
+            .unwrap()
+            .arg("127.0.0.1:9")
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
+        testkit::assert_clean_failure(&output, &[message]);
+        assert!(output.stdout.is_empty(), "{args:?}: nothing should have run");
+    }
+    // The limits themselves are accepted (the hello mode ignores -s).
+    let limits = Options {
+        connections: loadgen::MAX_CONNECTIONS,
+        requests: loadgen::MAX_REQUESTS / loadgen::MAX_CONNECTIONS as u64,
+        size: loadgen::MAX_IN_FLIGHT / loadgen::MAX_CONNECTIONS,
+        ..options(SocketAddr::from(([127, 0, 0, 1], 9)), Mode::Echo)
+    };
+    loadgen::validate(&limits).unwrap();
+    loadgen::validate(&Options { size: usize::MAX, ..limits.clone() }).unwrap_err();
+    loadgen::validate(&Options { size: usize::MAX, mode: Mode::Hello, ..limits }).unwrap();
+}
+
+#[test]
+fn a_run_in_which_nothing_was_answered_is_a_failure() {
+    // Connections complete (the kernel queues them) but nobody ever accepts.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    let output = Command::cargo_bin("loadgen")
+        .unwrap()
+        .args([&address, "-c", "2", "-n", "5", "--max-seconds", "0.3"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    // The report is printed, then the verdict.
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let report: Report = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!((report.requests, report.errors, report.starved), (0, 0, 2));
+    testkit::assert_clean_failure(
+        &output,
+        &[&format!(
+            "no request was answered by {address} within --max-seconds 0.3 \
+             (is the server accepting connections, or busy with another client?)"
+        )],
+    );
+}
+
+#[test]
 fn percentiles_use_the_nearest_rank() {
     let sorted: Vec<u64> = (1..=100).map(|n| n * 1000).collect();
     assert_eq!(percentile(&sorted, 50.0), 50.0);
@@ -236,10 +311,15 @@ fn table_and_chart_show_every_measurement() {
     assert_eq!(render::thousands(1_234_567.4), "1\u{2009}234\u{2009}567");
 }
 
-#[cfg(target_os = "linux")]
 #[test]
-fn cpu_time_is_read_from_proc() {
-    let (user, system) = bench::cpu_seconds(std::process::id(), 100.0).unwrap();
-    assert!(user >= 0.0 && system >= 0.0);
+fn cpu_time_is_read_from_proc_where_there_is_one() {
+    let own = bench::cpu_seconds(std::process::id(), 100.0);
+    if cfg!(target_os = "linux") {
+        let (user, system) = own.unwrap();
+        assert!(user >= 0.0 && system >= 0.0);
+    } else {
+        // No /proc (Windows, macOS): reported as missing, and the tables say n/a.
+        assert_eq!(own, None);
+    }
     assert!(bench::cpu_seconds(u32::MAX, 100.0).is_none());
 }

@@ -1,5 +1,6 @@
 //! Client for the frame echo server: sends each message as one frame, all of
 //! them back to back, then reads the echoes and prints them.
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,11 +14,19 @@ const USAGE: &str = "usage: frame-client [ADDRESS] [MESSAGE]...\n\
 const SAMPLES: [&str; 3] = ["Hello, Server!", "Two writes can arrive as one read.", "Bye!"];
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// `println!`, except that a closed stdout (`frame-client | head -1`) is an
+/// error the caller returns, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*).context("cannot write to standard output")
+    };
+}
+
 fn main() -> ExitCode {
     let Err(error) = run() else {
         return ExitCode::SUCCESS;
     };
-    eprintln!("error: {error:#}");
+    let _ = writeln!(io::stderr(), "error: {error:#}"); // with stderr closed, nobody is left to tell
     ExitCode::FAILURE
 }
 
@@ -25,7 +34,7 @@ fn run() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let arg = args.next().unwrap_or_else(|| "127.0.0.1:7100".into());
     if arg == "--help" || arg == "-h" {
-        println!("{USAGE}");
+        say!("{USAGE}")?;
         return Ok(());
     }
     let address: SocketAddr = arg.parse().with_context(|| {
@@ -47,7 +56,7 @@ fn run() -> Result<()> {
     // are one run of bytes, and only the length prefixes tell them apart.
     for message in &messages {
         write_frame(&mut stream, message.as_bytes()).context("cannot send a frame")?;
-        println!("Sent: {message}");
+        say!("Sent: {}", printable(message.as_bytes()))?;
     }
     // ANCHOR_END: send
     // ANCHOR: receive
@@ -60,8 +69,23 @@ fn run() -> Result<()> {
             }
             Err(error) => return Err(error).context("cannot read an echo"),
         };
-        println!("Received: {}", String::from_utf8_lossy(&echo));
+        say!("Received: {}", printable(&echo))?;
     }
     Ok(()) // dropping `stream` closes the connection: the server reads a clean end
     // ANCHOR_END: receive
+}
+
+/// Bytes as text for the terminal, with control characters escaped (`\u{1b}`,
+/// `\n`, …): bytes from the network must not be able to move the cursor,
+/// recolour or clear the terminal, or retitle its window.
+fn printable(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    for character in String::from_utf8_lossy(bytes).chars() {
+        if character.is_control() {
+            text.extend(character.escape_default());
+        } else {
+            text.push(character);
+        }
+    }
+    text
 }

@@ -5,7 +5,7 @@
 //! The receiver waits until the bytes have arrived before it reads, so the
 //! output is the same on every run; `--live` adds a run without that wait,
 //! whose numbers change from run to run.
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
@@ -18,11 +18,19 @@ const USAGE: &str = "usage: stream-demo [--live]\n\
     --live  also send 1 MiB in one write and show how the reads really split it";
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// `println!`, except that a closed stdout (`stream-demo | head -1`) is an
+/// error the caller returns, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*).context("cannot write to standard output")
+    };
+}
+
 fn main() -> ExitCode {
     let Err(error) = run() else {
         return ExitCode::SUCCESS;
     };
-    eprintln!("error: {error:#}");
+    let _ = writeln!(io::stderr(), "error: {error:#}"); // with stderr closed, nobody is left to tell
     ExitCode::FAILURE
 }
 
@@ -31,7 +39,7 @@ fn run() -> Result<()> {
         None => false,
         Some("--live") => true,
         Some("-h" | "--help") => {
-            println!("{USAGE}");
+            say!("{USAGE}")?;
             return Ok(());
         }
         Some(other) => bail!("unknown argument {other:?} (try --help)"),
@@ -54,26 +62,26 @@ fn run() -> Result<()> {
 
 // ANCHOR: two_writes
 fn two_writes_one_read(sender: &mut TcpStream, receiver: &mut TcpStream) -> Result<()> {
-    println!("== two writes, one read ==");
+    say!("== two writes, one read ==")?;
     for message in ["Hello, ", "Server!"] {
         sender.write_all(message.as_bytes()).context("cannot write")?;
-        println!("sender:   wrote {} bytes {message:?}", message.len());
+        say!("sender:   wrote {} bytes {message:?}", message.len())?;
     }
     wait_until_buffered(receiver, 14)?;
     let mut buffer = [0u8; 1024];
     let received = receiver.read(&mut buffer).context("cannot read")?;
     let text = String::from_utf8_lossy(&buffer[..received]);
-    println!("receiver: read #1 returned {received} bytes {text:?}");
+    say!("receiver: read #1 returned {received} bytes {text:?}")?;
     Ok(())
 }
 // ANCHOR_END: two_writes
 
 // ANCHOR: one_write
 fn one_write_many_reads(sender: &mut TcpStream, receiver: &mut TcpStream) -> Result<()> {
-    println!("== one write, many reads ==");
+    say!("== one write, many reads ==")?;
     let message = vec![b'x'; 50_000];
     sender.write_all(&message).context("cannot write")?;
-    println!("sender:   wrote {} bytes", message.len());
+    say!("sender:   wrote {} bytes", message.len())?;
     wait_until_buffered(receiver, message.len())?;
     let mut buffer = [0u8; 16 * 1024];
     let (mut reads, mut total) = (0, 0);
@@ -84,7 +92,7 @@ fn one_write_many_reads(sender: &mut TcpStream, receiver: &mut TcpStream) -> Res
         }
         reads += 1;
         total += received;
-        println!("receiver: read #{reads} returned {received} bytes (total {total})");
+        say!("receiver: read #{reads} returned {received} bytes (total {total})")?;
     }
     Ok(())
 }
@@ -111,7 +119,7 @@ fn wait_until_buffered(receiver: &TcpStream, count: usize) -> Result<()> {
 /// 1 MiB in one `write_all` from another thread, read as fast as it comes:
 /// how many reads it takes, and how big each one is, differs on every run.
 fn live_run(mut sender: TcpStream, receiver: &mut TcpStream) -> Result<()> {
-    println!("== live: one write of 1 MiB, read while it arrives ==");
+    say!("== live: one write of 1 MiB, read while it arrives ==")?;
     const SIZE: usize = 1024 * 1024;
     let writer = thread::spawn(move || sender.write_all(&vec![b'y'; SIZE]));
     let mut buffer = vec![0u8; 64 * 1024];
@@ -123,13 +131,13 @@ fn live_run(mut sender: TcpStream, receiver: &mut TcpStream) -> Result<()> {
         }
         reads += 1;
         total += received;
-        println!("receiver: read #{reads} returned {received} bytes (total {total})");
+        say!("receiver: read #{reads} returned {received} bytes (total {total})")?;
     }
     match writer.join() {
         Ok(written) => written.context("cannot write")?,
         Err(_) => bail!("the sending thread panicked"),
     }
-    println!("{SIZE} bytes from 1 write came out of {reads} reads");
+    say!("{SIZE} bytes from 1 write came out of {reads} reads")?;
     Ok(())
 }
 // ANCHOR_END: live

@@ -3,6 +3,7 @@
 //! usage: bench --bin-dir DIR --root DIR [--python PYTHON] [--smoke] [--report-only]
 //! Writes ROOT/bench/results.json, ROOT/book/generated/bench-table.md and
 //! bench-chart.svg; with --smoke, a tiny run into ROOT/target/bench-smoke/.
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
@@ -10,11 +11,19 @@ use anyhow::{Context, Result, bail};
 use loadgen::bench::{self, Results, Settings};
 use loadgen::render;
 
+/// `println!`, except that a closed stdout (`bench | head -1`) is an error
+/// the caller returns, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(io::stdout(), $($arg)*).context("cannot write to standard output")
+    };
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            let _ = writeln!(io::stderr(), "error: {error:#}"); // stderr closed: nobody to tell
             ExitCode::FAILURE
         }
     }
@@ -70,7 +79,7 @@ fn run() -> Result<()> {
         };
         let ratios: Vec<String> =
             target.ratios.iter().map(|(point, ratio)| format!("{point}: {ratio:.2}")).collect();
-        println!("{verdict:>6}  {}  [{}]", target.claim, ratios.join(", "));
+        say!("{verdict:>6}  {}  [{}]", target.claim, ratios.join(", "))?;
     }
     if smoke {
         let bad: Vec<String> = results
@@ -82,7 +91,7 @@ fn run() -> Result<()> {
         if !bad.is_empty() {
             bail!("smoke run failed for: {}", bad.join("; "));
         }
-        println!("smoke run OK: {} measurements", results.measurements.len());
+        say!("smoke run OK: {} measurements", results.measurements.len())?;
     }
     Ok(())
 }
@@ -107,22 +116,21 @@ fn measure(
     };
     let servers = bench::servers(bin_dir, &root.join("bench"), python.map(PathBuf::as_path));
     let points = bench::matrix(smoke);
-    println!(
+    say!(
         "{} servers, {} points, {} x {} s each, servers {}",
         servers.len(),
         points.len(),
         settings.repeats,
         settings.seconds,
         if pinned { "pinned to core 0" } else { "not pinned (no taskset)" }
-    );
-    let measurements =
-        bench::run_all(&servers, &points, &settings, &mut |line| println!("{line}"))?;
+    )?;
+    let measurements = bench::run_all(&servers, &points, &settings, &mut |line| say!("{line}"))?;
     let targets = bench::targets(&measurements, &points);
     Ok(Results { machine: bench::machine(python), settings, servers, measurements, targets })
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("wrote {}", path.display());
+    say!("wrote {}", path.display())?;
     Ok(())
 }
