@@ -59,7 +59,7 @@ def check(path, text, raw):
     for number, line in code_lines(text):
         shown = line.lstrip().startswith("prompt ")  # a command shown to the reader, not run
         if not shown and re.search(r"(?<![\w$/{])target/(debug|release)\b", line):
-            say(number, "names target/debug or target/release: ask cargo (target_dir in scripts/common.sh)")
+            say(number, "names a folder under ./target: ask cargo (target_dir in scripts/common.sh)")
         if "/proc/" in line and not linux_only:
             say(number, "reads /proc, which macOS does not have")
         for pattern, what in BASH4:
@@ -105,7 +105,7 @@ def check_autocrlf_checkout():
 
 def self_test():
     faults = {
-        "target": "cp target/debug/tcp-server /tmp\n",
+        "target": "cp target/release/tcp-server /tmp\n",
         "proc": "for fd in /proc/self/fd/*; do :; done\n",
         "assoc": "declare -A seen\n",
         "mapfile": "mapfile -t lines < file\n",
@@ -114,7 +114,7 @@ def self_test():
         "empty-star": 'pin=()\necho "${pin[*]}"\n',
         "crlf": "echo hi\r\n",
     }
-    clean = 'set -u\npin=()\n${pin[@]+"${pin[@]}"} bench\ncat <<EOF\ntarget/debug in a heredoc is text\nEOF\n# target/debug in a comment\n'
+    clean = 'set -u\npin=()\n${pin[@]+"${pin[@]}"} bench\ncat <<EOF\ntarget/release in a heredoc is text\nEOF\n# target/release in a comment\n'
     failed = []
     for name, text in faults.items():
         if not check(name, text, text.encode()):
