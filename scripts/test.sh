@@ -15,9 +15,15 @@ cargo fmt --all --check
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test --workspace"
-cargo test --workspace --locked
+step "cargo test --workspace, with at most 256 open files (macOS's default soft limit)"
+(ulimit -Sn 256 && cargo test --workspace --locked)
+step "Windows lane: cross-build for x86_64-pc-windows-gnu and run the tests under Wine (scripts/windows.sh)"
+scripts/windows.sh
 step "scripts/bench.sh --smoke (every benchmark server answers, reports render)" && scripts/bench.sh --smoke
+
+step "scripts: bash 3.2 (macOS), no /proc, cargo's target dir, LF in a Windows checkout (scripts/check-scripts.py)"
+python3 scripts/check-scripts.py --self-test
+python3 scripts/check-scripts.py
 
 step "actionlint (.github/workflows)"
 scripts/tools.sh node
