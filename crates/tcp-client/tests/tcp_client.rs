@@ -160,12 +160,14 @@ fn control_characters_in_the_reply_are_shown_as_replacement_characters() {
 
 #[test]
 fn closed_stdout_is_one_clear_line_not_a_panic() {
-    let (address, server) = peer(tutorial_server);
-    let mut command = std::process::Command::new(cargo_bin!("tcp-client"));
-    command.arg(address.to_string());
-    let output = testkit::output_with_closed_stdout(command); // like `tcp-client | true`
-    assert_eq!(server.join().unwrap(), b"Hello, Server!");
-    assert_clean_failure(&output, &["cannot write to standard output"]);
+    for program in [cargo_bin!("tcp-client").to_path_buf(), testkit::example("std-tcp-client")] {
+        let (address, server) = peer(tutorial_server);
+        let mut command = std::process::Command::new(&program);
+        command.arg(address.to_string());
+        let output = testkit::output_with_closed_stdout(command); // like `tcp-client | true`
+        assert_eq!(server.join().unwrap(), b"Hello, Server!");
+        assert_clean_failure(&output, &["cannot write to standard output"]);
+    }
 }
 
 #[test]

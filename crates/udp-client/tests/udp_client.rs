@@ -96,12 +96,14 @@ fn a_stranger_cannot_answer_for_the_server() {
 
 #[test]
 fn closed_stdout_is_one_clear_line_not_a_panic() {
-    let (address, server) = peer(b"Hello, UDP!");
-    let mut command = std::process::Command::new(cargo_bin!("udp-client"));
-    command.arg(address.to_string());
-    let output = testkit::output_with_closed_stdout(command); // like `udp-client | true`
-    assert_eq!(server.join().unwrap(), b"Hello, UDP Server!");
-    assert_clean_failure(&output, &["cannot write to standard output"]);
+    for program in [cargo_bin!("udp-client").to_path_buf(), testkit::example("std-udp-client")] {
+        let (address, server) = peer(b"Hello, UDP!");
+        let mut command = std::process::Command::new(&program);
+        command.arg(address.to_string());
+        let output = testkit::output_with_closed_stdout(command); // like `udp-client | true`
+        assert_eq!(server.join().unwrap(), b"Hello, UDP Server!");
+        assert_clean_failure(&output, &["cannot write to standard output"]);
+    }
 }
 
 #[test]
