@@ -453,9 +453,18 @@ pub fn assert_accept_loop_pauses_out_of_descriptors(
     let repeated = server.count_stderr_lines("cannot accept", window);
     assert!(repeated <= 100, "{repeated} accept errors in {window:?}: the loop does not pause");
     if recovers {
+        // The client in the middle is still waiting in the queue: the server
+        // ran out of descriptors before it (`clients` is chosen so). Hang up
+        // all the others: descriptors come back, and it must now be served
+        // with no new connection arriving to wake the server (an
+        // edge-triggered event loop that waits for one would sleep on).
+        let mut held = held;
+        let mut waiting = held.remove(clients / 2);
         drop(held);
+        waiting.set_read_timeout(Some(TIMEOUT)).unwrap();
+        round_trip(&mut waiting, b"descriptors are back");
         let mut client = connect(server.address());
-        round_trip(&mut client, b"descriptors are back");
+        round_trip(&mut client, b"and a new client too");
     }
 }
 
