@@ -44,7 +44,9 @@ async def index_book(site: Path, src: Path) -> None:
     )
     config = IndexConfig(root_selector="main", output_path=str(site / "pagefind"))
     indexed = 0
-    async with PagefindIndex(config=config) as index:
+    index = PagefindIndex(config=config)
+    await index.__aenter__()
+    try:
         for rel in pages:
             html = site / rel
             if not html.is_file():
@@ -53,7 +55,29 @@ async def index_book(site: Path, src: Path) -> None:
                 continue
             await index.add_html_file(content=split_han(html.read_text(encoding="utf-8")), url="/" + rel.as_posix())
             indexed += 1
+        await index.write_files()
+    except BaseException:
+        await index.__aexit__(*sys.exc_info())  # stops the service, writes nothing
+        raise
+    await finish_writing(index)
     print(f"  {site}/pagefind: {indexed} chapter pages indexed")
+
+
+async def finish_writing(index: PagefindIndex) -> None:
+    """Lets the Pagefind service finish writing the files, then exit.
+
+    The wrapper's own close() terminates the service the moment it has answered
+    WriteFiles, and the service may not have written everything yet: on a busy
+    machine pagefind-ui.js was once cut off at 96 KiB, and every Chinese page had
+    a script error. Closed standard input ends the service normally, after its
+    writes (pagefind 1.5.2; the wrapper has no public call for this).
+    """
+    service = index._service
+    service._backend.stdin.close()
+    code = await asyncio.wait_for(service._backend.wait(), timeout=60)
+    service._poll_task.cancel()
+    if code != 0:
+        raise SystemExit(f"error: the Pagefind service exited with {code} while writing the index")
 
 
 async def main(pairs: list[str]) -> None:
