@@ -122,48 +122,14 @@ async fn checksum_service_answers_each_frame() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_load_lets_clients_finish_and_exits_0() {
-    use std::io::{Read, Write};
-    use std::sync::mpsc::channel;
-    use std::thread;
-    fn sync_round_trip(stream: &mut std::net::TcpStream, message: &[u8]) {
-        stream.write_all(message).unwrap();
-        let mut reply = vec![0; message.len()];
-        stream.read_exact(&mut reply).unwrap();
-        assert_eq!(reply, message);
-    }
     let mut server =
         testkit::Server::start(env!("CARGO_BIN_EXE_echo-async"), ["--quiet", "127.0.0.1:0"]);
-    let address = server.address();
-    let (ready, all_ready) = channel();
-    let (mut gates, mut clients) = (Vec::new(), Vec::new());
-    for number in 0..10 {
-        let ready = ready.clone();
-        let (gate, go) = channel::<()>();
-        gates.push(gate);
-        clients.push(thread::spawn(move || {
-            let mut stream = std::net::TcpStream::connect_timeout(&address, TIMEOUT).unwrap();
-            stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-            sync_round_trip(&mut stream, b"connected");
-            ready.send(()).unwrap();
-            go.recv_timeout(TIMEOUT).unwrap();
-            for round in 0..100 {
-                sync_round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
-            }
-        }));
-    }
-    for _ in 0..10 {
-        all_ready.recv_timeout(TIMEOUT).unwrap();
-    }
+    let clients = testkit::BusyClients::connect(server.address(), 10);
     let killed =
         std::process::Command::new("kill").args(["-INT", &server.id().to_string()]).status();
     assert!(killed.unwrap().success());
     server.stdout_line_containing("Shutting down");
-    for gate in gates {
-        gate.send(()).unwrap();
-    }
-    for client in clients {
-        client.join().unwrap();
-    }
+    clients.finish(); // every round trip after Ctrl-C succeeded
     assert!(server.wait_for_exit().success());
     assert_eq!(server.stdout_line(), "Stopped: served 10 connections");
 }

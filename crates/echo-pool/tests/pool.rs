@@ -168,42 +168,16 @@ fn shutdown_finishes_connected_clients_and_stops_listening() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_load_lets_clients_finish_and_exits_0() {
-    use std::sync::mpsc::channel;
     let mut server =
         testkit::Server::start(env!("CARGO_BIN_EXE_echo-pool"), ["--quiet", "127.0.0.1:0"]);
-    let address = server.address();
-    let (ready, all_ready) = channel();
-    let mut gates = Vec::new();
-    let mut clients = Vec::new();
-    for number in 0..10 {
-        let ready = ready.clone();
-        let (gate, go) = channel::<()>();
-        gates.push(gate);
-        clients.push(thread::spawn(move || {
-            let mut stream = connect(address);
-            round_trip(&mut stream, b"connected"); // accepted and being served
-            ready.send(()).unwrap();
-            go.recv_timeout(TIMEOUT).unwrap();
-            for round in 0..100 {
-                round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
-            }
-        }));
-    }
-    for _ in 0..10 {
-        all_ready.recv_timeout(TIMEOUT).unwrap();
-    }
+    let clients = testkit::BusyClients::connect(server.address(), 10);
     let status = std::process::Command::new("kill")
         .args(["-INT", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     server.stdout_line_containing("Shutting down");
-    for gate in gates {
-        gate.send(()).unwrap();
-    }
-    for client in clients {
-        client.join().unwrap(); // every round trip after Ctrl-C succeeded
-    }
+    clients.finish(); // every round trip after Ctrl-C succeeded
     assert!(server.wait_for_exit().success());
     assert_eq!(server.stdout_line(), "Stopped: served 10 connections, refused 0");
 }

@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::channel;
 use std::thread;
 use std::time::Duration;
 
@@ -97,34 +96,9 @@ fn port_in_use_and_bad_address_are_one_line_errors() {
 fn shutdown_during_load_lets_every_connected_client_finish() {
     // In-process, so graceful shutdown is tested on every OS.
     let (address, shutdown, server) = start(quiet());
-    let (ready, all_ready) = channel();
-    let (go, went) = (0..10).map(|_| channel::<()>()).unzip::<_, _, Vec<_>, Vec<_>>();
-    let clients: Vec<_> = went
-        .into_iter()
-        .enumerate()
-        .map(|(number, go)| {
-            let ready = ready.clone();
-            thread::spawn(move || {
-                let mut stream = connect(address);
-                round_trip(&mut stream, b"connected"); // accepted and being served
-                ready.send(()).unwrap();
-                go.recv_timeout(TIMEOUT).unwrap();
-                for round in 0..100 {
-                    round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
-                }
-            })
-        })
-        .collect();
-    for _ in 0..10 {
-        all_ready.recv_timeout(TIMEOUT).unwrap();
-    }
+    let clients = testkit::BusyClients::connect(address, 10);
     shutdown.request();
-    for gate in go {
-        gate.send(()).unwrap();
-    }
-    for client in clients {
-        client.join().unwrap(); // every round trip after the request succeeded
-    }
+    clients.finish(); // every round trip after the request succeeded
     server.join().unwrap().unwrap();
     assert!(TcpStream::connect_timeout(&address, TIMEOUT).is_err(), "no longer listening");
 }

@@ -552,3 +552,48 @@ pub fn assert_ctrl_c_with_a_closed_stdout_shuts_down(program: impl AsRef<OsStr>)
     drop(client);
     server.assert_stopped_by_closed_stdout();
 }
+
+/// Clients that are busy when a server is told to stop: each connects and
+/// has one round trip (so it has been accepted and is being served), then
+/// waits until [`BusyClients::finish`] lets it make 100 more.
+#[derive(Debug)]
+pub struct BusyClients {
+    gates: Vec<std::sync::mpsc::Sender<()>>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl BusyClients {
+    /// Starts `count` clients and returns once every one of them is served.
+    pub fn connect(address: SocketAddr, count: usize) -> Self {
+        let (ready, all_ready) = channel();
+        let (mut gates, mut threads) = (Vec::new(), Vec::new());
+        for number in 0..count {
+            let ready = ready.clone();
+            let (gate, go) = channel::<()>();
+            gates.push(gate);
+            threads.push(thread::spawn(move || {
+                let mut stream = connect(address);
+                round_trip(&mut stream, b"connected"); // accepted and being served
+                ready.send(()).unwrap();
+                go.recv_timeout(TIMEOUT).unwrap();
+                for round in 0..100 {
+                    round_trip(&mut stream, format!("client {number} round {round}").as_bytes());
+                }
+            }));
+        }
+        for _ in 0..count {
+            all_ready.recv_timeout(TIMEOUT).unwrap();
+        }
+        Self { gates, threads }
+    }
+
+    /// Lets every client make its 100 round trips, and asserts they all succeeded.
+    pub fn finish(self) {
+        for gate in self.gates {
+            gate.send(()).unwrap();
+        }
+        for client in self.threads {
+            client.join().unwrap();
+        }
+    }
+}
