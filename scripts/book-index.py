@@ -12,12 +12,12 @@ from the book title in mdBook's menu bar. Pagefind reads each page's
 <html lang> (zh-CN for the Chinese book) and segments Chinese words.
 """
 
-import asyncio
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
-
-from pagefind.index import IndexConfig, PagefindIndex
 
 # Pagefind's Chinese word segmentation at index time (a dictionary) and the
 # browser's at search time (Intl.Segmenter) often disagree: 套接字 is indexed
@@ -36,57 +36,46 @@ def split_han(html: str) -> str:
     return "".join(part if part.startswith("<") else BETWEEN_HAN.sub("\u200b", part) for part in parts)
 
 
-async def index_book(site: Path, src: Path) -> None:
+def index_book(site: Path, src: Path) -> None:
     pages = sorted(
         md.relative_to(src).with_suffix(".html")
         for md in src.rglob("*.md")
         if md.name != "SUMMARY.md"
     )
-    config = IndexConfig(root_selector="main", output_path=str(site / "pagefind"))
-    indexed = 0
-    index = PagefindIndex(config=config)
-    await index.__aenter__()
-    try:
+    # The pages, Han characters split, in a folder of their own, and Pagefind's
+    # command line over it. (Its Python API terminates the indexer the moment
+    # it has answered "files written", and on a busy machine files were cut
+    # short: pagefind-ui.js at 96 KiB, once pagefind-entry.json empty. The
+    # command line exits only when everything is on disk.)
+    with tempfile.TemporaryDirectory() as tmp:
+        indexed = 0
         for rel in pages:
             html = site / rel
             if not html.is_file():
                 # scripts/book-check.py reports it (page not in SUMMARY.md?)
                 print(f"  skipped {src / rel.with_suffix('.md')}: {html} was not built")
                 continue
-            await index.add_html_file(content=split_han(html.read_text(encoding="utf-8")), url="/" + rel.as_posix())
+            copy = Path(tmp) / rel
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(split_han(html.read_text(encoding="utf-8")), encoding="utf-8")
             indexed += 1
-        await index.write_files()
-    except BaseException:
-        await index.__aexit__(*sys.exc_info())  # stops the service, writes nothing
-        raise
-    await finish_writing(index)
+        output = site / "pagefind"
+        shutil.rmtree(output, ignore_errors=True)
+        subprocess.run(
+            [sys.executable, "-m", "pagefind", "--site", tmp, "--output-path", str(output.resolve()),
+             "--root-selector", "main", "--silent"],
+            check=True,
+        )
     print(f"  {site}/pagefind: {indexed} chapter pages indexed")
 
 
-async def finish_writing(index: PagefindIndex) -> None:
-    """Lets the Pagefind service finish writing the files, then exit.
-
-    The wrapper's own close() terminates the service the moment it has answered
-    WriteFiles, and the service may not have written everything yet: on a busy
-    machine pagefind-ui.js was once cut off at 96 KiB, and every Chinese page had
-    a script error. Closed standard input ends the service normally, after its
-    writes (pagefind 1.5.2; the wrapper has no public call for this).
-    """
-    service = index._service
-    service._backend.stdin.close()
-    code = await asyncio.wait_for(service._backend.wait(), timeout=60)
-    service._poll_task.cancel()
-    if code != 0:
-        raise SystemExit(f"error: the Pagefind service exited with {code} while writing the index")
-
-
-async def main(pairs: list[str]) -> None:
+def main(pairs: list[str]) -> None:
     if not pairs:
         raise SystemExit(__doc__)
     for pair in pairs:
         site, _, src = pair.partition(":")
-        await index_book(Path(site), Path(src))
+        index_book(Path(site), Path(src))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    main(sys.argv[1:])
