@@ -42,24 +42,20 @@ impl Server {
 
     /// Starts a prepared command (for extra environment variables and the like).
     pub fn spawn(command: Command) -> Self {
-        Self::spawn_reading(command, usize::MAX)
+        Self::spawn_limited(command, usize::MAX, usize::MAX)
     }
 
     /// Starts a prepared command and closes its stdout right after the
     /// `Listening on` line, as `server | head -1` does: whatever it prints
     /// later fails with a broken pipe (EPIPE; ERROR_NO_DATA on Windows).
     pub fn spawn_closing_stdout(command: Command) -> Self {
-        Self::spawn_reading(command, 1)
+        Self::spawn_limited(command, 1, usize::MAX)
     }
 
     /// Starts a prepared command with its stderr closed at once (`2>&1 | head`
     /// after `head` has exited): every log line it writes fails with EPIPE.
     pub fn spawn_closing_stderr(command: Command) -> Self {
         Self::spawn_limited(command, usize::MAX, 0)
-    }
-
-    fn spawn_reading(command: Command, stdout_lines: usize) -> Self {
-        Self::spawn_limited(command, stdout_lines, usize::MAX)
     }
 
     fn spawn_limited(mut command: Command, stdout_lines: usize, stderr_lines: usize) -> Self {
@@ -71,6 +67,11 @@ impl Server {
             .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
         let stdout = lines(child.stdout.take().unwrap(), stdout_lines);
         let stderr = lines(child.stderr.take().unwrap(), stderr_lines);
+        Self::listening(child, stdout, stderr)
+    }
+
+    /// Waits for the `Listening on ADDRESS` line the server prints first.
+    fn listening(child: Child, stdout: Receiver<String>, stderr: Receiver<String>) -> Self {
         let mut server =
             Self { child, address: SocketAddr::from(([0, 0, 0, 0], 0)), stdout, stderr };
         let first = server.stdout_line();
@@ -503,13 +504,7 @@ pub fn start_piped_into_head(program: impl AsRef<OsStr>, args: &[&str]) -> Serve
     let stdout = lines(head_child.stdout.take().unwrap(), usize::MAX);
     thread::spawn(move || head_child.wait()); // it exits after one line
     let stderr = lines(child.stderr.take().unwrap(), usize::MAX);
-    let mut server = Server { child, address: SocketAddr::from(([0, 0, 0, 0], 0)), stdout, stderr };
-    let first = server.stdout_line();
-    let address = first
-        .strip_prefix("Listening on ")
-        .unwrap_or_else(|| panic!("first line should be `Listening on ADDRESS`, got {first:?}"));
-    server.address = address.parse().unwrap_or_else(|_| panic!("bad address in {first:?}"));
-    server
+    Server::listening(child, stdout, stderr)
 }
 
 /// `program ARGS | head -1` for a server: starts it with its stdout closed
