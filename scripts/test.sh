@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "cargo fmt --all --check"
+step "cargo fmt --all --check (and the exercises: their workspace, starters and solutions)"
 cargo fmt --all --check
+cargo fmt --manifest-path exercises/Cargo.toml --all --check
+rustfmt --edition 2024 --check exercises/*/starter/main.rs exercises/*/solution/main.rs
 
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -20,6 +22,8 @@ step "cargo test --workspace, with at most 256 open files (macOS's default soft 
 step "Windows lane: cross-build for x86_64-pc-windows-gnu and run the tests under Wine (scripts/windows.sh)"
 scripts/windows.sh
 step "scripts/bench.sh --smoke (every benchmark server answers, reports render)" && scripts/bench.sh --smoke
+step "offline classroom bundle: made, zipped, built and run with the network cut (scripts/offline-check.sh)"
+scripts/offline-check.sh
 
 step "scripts: bash 3.2 (macOS), no /proc, cargo's target dir, LF in a Windows checkout (scripts/check-scripts.py)"
 python3 scripts/check-scripts.py --self-test

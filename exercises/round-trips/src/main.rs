@@ -1,0 +1,33 @@
+//! Exercise round-trips: a mini load generator, N timed round trips on one connection.
+//! Check your work with `cargo lab check round-trips`; stuck? `cargo lab hint round-trips`.
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+/// Bytes in each message, and in each echo.
+const SIZE: usize = 64;
+
+fn main() -> ExitCode {
+    let Err(error) = run() else { return ExitCode::SUCCESS };
+    eprintln!("error: {error:#}");
+    ExitCode::FAILURE
+}
+
+fn run() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let address = args.next().unwrap_or_else(|| "127.0.0.1:7004".into());
+    let text = args.next().unwrap_or_else(|| "1000".into());
+    let count: u64 = text.parse().with_context(|| format!("invalid count {text:?}"))?;
+    let mut stream =
+        TcpStream::connect(&address).with_context(|| format!("cannot connect to {address}"))?;
+    let message = [b'x'; SIZE];
+    let mut echo = [0u8; SIZE];
+    // TODO: make `count` round trips, not one, and time them (`std::time::Instant`).
+    stream.write_all(&message).context("cannot send a message")?;
+    // TODO: one `read` may return fewer than 64 bytes: wait for the whole echo.
+    stream.read(&mut echo).context("cannot read an echo")?;
+    println!("{count} round trips in 0 ms");
+    Ok(())
+}
