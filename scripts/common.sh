@@ -38,3 +38,23 @@ venv_python() {
     printf '%s\n' "$1/bin/python"
   fi
 }
+
+# A Chromium the browser test can drive: CHROMIUM_PATH, else the OS package,
+# else Google Chrome (GitHub's runners ship it) or Edge where they usually live
+# on macOS and Windows, else install chromium.
+find_browser() {
+  local candidate
+  for candidate in "${CHROMIUM_PATH:-}" chromium chromium-browser google-chrome google-chrome-stable \
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" \
+    "/Applications/Chromium.app/Contents/MacOS/Chromium" \
+    "/c/Program Files/Google/Chrome/Application/chrome.exe" \
+    "/c/Program Files (x86)/Microsoft/Edge/Application/msedge.exe"; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1; then
+      command -v "$candidate"
+      return
+    fi
+  done
+  scripts/tools.sh chromium >&2
+  command -v chromium
+}

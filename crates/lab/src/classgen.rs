@@ -198,6 +198,23 @@ fn copy_manifests(course: &Course, root: &Path) -> Result<()> {
     Ok(())
 }
 
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let entries =
+        std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let (path, name) = (entry.path(), entry.file_name());
+        if entry.file_type()?.is_dir() {
+            if name != "target" {
+                copy_tree(&path, &to.join(&name))?;
+            }
+        } else {
+            copy(&path, &to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
 fn copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -263,6 +280,8 @@ fn tamper(course: &Course, student: &Path, exercises: &[Exercise]) -> Result<()>
     let original = course.root.join("crates").join("lab").join("src").join("checks").join("mod.rs");
     let code = std::fs::read_to_string(&original)
         .with_context(|| format!("cannot read {}", original.display()))?;
+    // A clone has the whole checker; this student changed one file of it.
+    copy_tree(&course.root.join("crates").join("lab"), &student.join("crates").join("lab"))?;
     let always_pass = code.replace(
         "chapters.iter().find_map(|of| of(id)).unwrap_or(&[])",
         "&[] // every exercise passes",

@@ -319,7 +319,12 @@ pub fn check(exercise: &Exercise, exe: &Path, scratch: &Path) -> ExerciseResult 
         let name = Text::new(check.en, check.zh);
         match outcome {
             Ok(()) => CheckResult { name, passed: true, message: None, hint: None },
-            Err(failure) => CheckResult { name, passed: false, message: Some(failure.message), hint: failure.hint },
+            Err(failure) => CheckResult {
+                name,
+                passed: false,
+                message: Some(failure.message),
+                hint: failure.hint,
+            },
         }
     };
     // The first check alone: when the program does not even get going, the
@@ -348,13 +353,18 @@ pub fn check(exercise: &Exercise, exe: &Path, scratch: &Path) -> ExerciseResult 
             let running: Vec<_> = rest
                 .iter()
                 .enumerate()
-                .map(|(n, check)| scope.spawn(move || run_one(check, exe, &scratch.join((n + 2).to_string()))))
+                .map(|(n, check)| {
+                    scope.spawn(move || run_one(check, exe, &scratch.join((n + 2).to_string())))
+                })
                 .collect();
             running.into_iter().map(|handle| handle.join()).collect()
         });
         for (check, outcome) in rest.iter().zip(outcomes) {
             let outcome = outcome.unwrap_or_else(|_| {
-                Err(crate::probe::Failure::new(Text::new("the check itself failed", "检查程序本身出错了")))
+                Err(crate::probe::Failure::new(Text::new(
+                    "the check itself failed",
+                    "检查程序本身出错了",
+                )))
             });
             results.push(result(check, outcome));
         }

@@ -35,7 +35,7 @@ pub struct Options {
     /// Only these exercises (comma-separated ids; default: all).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// Exercises checked at the same time (default: twice the number of cores).
+    /// Exercises checked at the same time (default: two per core; each runs its checks side by side).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Longest a student's build may take, in seconds.
@@ -116,7 +116,11 @@ fn compare(ours: &Path, theirs: &Path, shown: &Path, changed: &mut Vec<String>) 
         if ours.is_dir() || theirs.is_dir() {
             compare(&ours, &theirs, &shown, changed);
         } else if !theirs.exists() {
-            changed.push(format!("{} (deleted)", shown.display()));
+            // A submission may hold only what the student changed; a deleted file
+            // is worth listing only when it is the checker or the hints.
+            if shown.starts_with("crates/lab") || name == "exercise.toml" {
+                changed.push(format!("{} (deleted)", shown.display()));
+            }
         } else if !ours.exists() {
             changed.push(format!("{} (added)", shown.display()));
         } else if std::fs::read(&ours).ok() != std::fs::read(&theirs).ok() {
@@ -152,15 +156,22 @@ pub fn run(course: &Course, options: &Options, lang: Lang) -> Result<ExitCode> {
     let secs = started.elapsed().as_secs_f32();
     let (n, m, shown) = (reports.len(), exercises.len(), out.display());
     let done = match lang {
-        Lang::En => format!(
-            "\n{n} students × {m} exercises graded in {secs:.0} s: {shown}/grades.csv, report.html, students/*.json"
-        ),
+        Lang::En => {
+            let (students, exercises) = (plural(n, "student"), plural(m, "exercise"));
+            format!(
+                "\n{students} × {exercises} graded in {secs:.0} s: {shown}/grades.csv, report.html, students/*.json"
+            )
+        }
         Lang::Zh => format!(
             "\n已批改 {n} 名学生 × {m} 道练习，用时 {secs:.0} 秒：{shown}/grades.csv、report.html、students/*.json"
         ),
     };
     writeln!(stdout, "{done}").context("cannot write to standard output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 /// The students' folders, sorted by name (hidden folders skipped).
@@ -483,9 +494,13 @@ fn html(exercises: &[Exercise], reports: &[StudentReport], lang: Lang) -> String
     let key = [
         ("h4", lang.pick("all checks", "全部通过")),
         ("h2", lang.pick("some checks", "部分通过")),
-        ("h0", lang.pick("no check", "一项未过")),
+        ("h0", lang.pick("no check passed", "一项都没过")),
         ("nobuild", lang.pick("✗ does not compile", "✗ 编译失败")),
         ("none", lang.pick("– not attempted or missing", "– 未作答或缺失")),
+        (
+            "nobuild",
+            lang.pick("! files refused (too large or too many)", "! 文件被拒收（太大或太多）"),
+        ),
     ];
     page.push_str("<p class=\"key\">");
     for (class, label) in key {

@@ -120,6 +120,8 @@ impl Run {
         command.args(args);
         command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        // The clock starts before the program does: `elapsed` is never shorter than its run.
+        let started = Instant::now();
         let mut child = command.spawn().map_err(|error| {
             Failure::new(tr!("cannot start the program: {error}", "无法启动程序：{error}")).fatal()
         })?;
@@ -139,7 +141,7 @@ impl Run {
         }
         let child = Arc::new(Mutex::new(child));
         self.children.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::downgrade(&child));
-        Ok(Program { child, stdout, stderr, address: None, started: Instant::now() })
+        Ok(Program { child, stdout, stderr, address: None, started })
     }
 
     /// Kills every program the checks started that is still alive.

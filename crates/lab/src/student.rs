@@ -230,8 +230,11 @@ pub fn report(
         (Status::Failed, Lang::Zh) => {
             writeln!(out, "✗ {}（{title}）：{max} 项检查通过了 {points} 项。", exercise.id)?
         }
-        (status, _) => {
-            writeln!(out, "✗ {} ({title}): {}.", exercise.id, status.describe().get(lang))?
+        (status, Lang::En) => {
+            writeln!(out, "✗ {} ({title}): {}.", exercise.id, status.describe().en)?
+        }
+        (status, Lang::Zh) => {
+            writeln!(out, "✗ {}（{title}）：{}。", exercise.id, status.describe().zh)?
         }
     }
     for check in &result.checks {

@@ -81,7 +81,7 @@ fn a_compile_error_comes_with_the_compilers_own_words() {
         .args(["--lang", "zh", "check", "tcp-echo"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("✗ tcp-echo (回声服务器): 编译失败."))
+        .stdout(predicate::str::contains("✗ tcp-echo（回声服务器）：编译失败。"))
         .stdout(predicate::str::contains("编译器的报错如下："))
         .stdout(predicate::str::contains("mismatched types"));
 }

@@ -374,8 +374,10 @@ fn measures_the_time(run: &Run) -> Outcome {
             "`round-trips 地址 {count}` 打印的 T 是 {t} 毫秒，可检查用的服务器在 {done} 次回显之前各等了 {delay} 毫秒：这些往返至少花了 {least} 毫秒。要在发第一条消息之前开始计时，收完最后一个回显之后停止，并且以毫秒为单位打印"
         );
     }
+    // Only a wrong unit (µs printed as ms: 1000 times too much) is caught here; the
+    // slack absorbs a busy machine's scheduling, which delays when the exit is seen.
     let ran = finished.elapsed.as_secs_f64() * 1000.0;
-    if t > ran + 1.0 {
+    if t > ran * 2.0 + 50.0 {
         let ran = ran.round();
         fail!(
             "`round-trips ADDRESS {count}` printed T = {t} ms, but the whole program ran for at most {ran} ms: is T in milliseconds (not microseconds)?",
