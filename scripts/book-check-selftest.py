@@ -2,8 +2,11 @@
 """Proves that every truth check in scripts/book-check.py can fail.
 
 Builds a tiny two-language book in a temporary folder (two pages, one crate
-file with an anchor, one generated transcript), checks that it passes, then
-plants one fault at a time and checks that the right check reports it.
+file with an anchor, one generated transcript, and a page in a subfolder,
+classroom/, that includes an exercise's statement by anchor, its reference
+solution, and a transcript and an image in its own language), checks that it
+passes, then plants one fault at a time and checks that the right check
+reports it.
 Needs mdbook on PATH. Run by `scripts/book.sh check`.
 """
 
@@ -33,6 +36,26 @@ PAGES = {
         "b.md": "# Page two\n\n## Details\n\nText.\n",
     },
 }
+# A page one folder down: every include climbs one more ../, and each book
+# takes its own language's statement, transcript and image.
+CLASSROOM = (
+    "# {title}\n\n## {exercise}\n\n"
+    "{{{{#include ../../../../exercises/ex/{readme}:statement}}}}\n\n"
+    "## {solution}\n\n"
+    "```rust,ignore\n{{{{#include ../../../../exercises/ex/solution/main.rs}}}}\n```\n\n"
+    "```rust,ignore\n{{{{#include ../../../../crates/demo/src/main.rs:hello}}}}\n```\n\n"
+    "```text\n{{{{#include ../../../generated/lab-{lang}.txt}}}}\n```\n\n"
+    "![{figure}](../images/e-{lang}.png)\n"
+)
+PAGES["zh"]["SUMMARY.md"] += "- [练习](classroom/x.md)\n"
+PAGES["en"]["SUMMARY.md"] += "- [Exercises](classroom/x.md)\n"
+PAGES["zh"]["classroom/x.md"] = CLASSROOM.format(
+    title="练习", exercise="题目", readme="README.zh.md", solution="解答", lang="zh", figure="图"
+)
+PAGES["en"]["classroom/x.md"] = CLASSROOM.format(
+    title="Exercises", exercise="Statement", readme="README.md", solution="Solution", lang="en", figure="figure"
+)
+README = "# ex: {title}\n\n**{chapter}** [x](../../book/{lang}/src/a.md)\n<!-- ANCHOR: statement -->\n\n{body}\n<!-- ANCHOR_END: statement -->\n"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>\n'
 
 
@@ -43,10 +66,21 @@ def make_fixture(root: Path) -> None:
     )
     (root / "book/generated").mkdir(parents=True)
     (root / "book/generated/hello.txt").write_text("$ cargo run\nHello\n")
+    (root / "exercises/ex/solution").mkdir(parents=True)
+    (root / "exercises/ex/solution/main.rs").write_text('fn main() {\n    println!("solved");\n}\n')
+    (root / "exercises/ex/README.md").write_text(
+        README.format(title="an exercise", chapter="Chapter:", lang="en", body="Do it."), encoding="utf-8"
+    )
+    (root / "exercises/ex/README.zh.md").write_text(
+        README.format(title="一道练习", chapter="所属章节：", lang="zh", body="做吧。"), encoding="utf-8"
+    )
     for lang, pages in PAGES.items():
+        (root / f"book/generated/lab-{lang}.txt").write_text(f"$ cargo lab\n{lang}\n")
         src = root / "book" / lang / "src"
         (src / "images").mkdir(parents=True)
+        (src / "classroom").mkdir(parents=True)
         (src / "images/d.svg").write_text(SVG)
+        (src / f"images/e-{lang}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
         for name, text in pages.items():
             (src / name).write_text(text, encoding="utf-8")
         (root / "book" / lang / "book.toml").write_text(
@@ -78,6 +112,15 @@ def replace(lang: str, page: str, old: str, new: str):
     return plant
 
 
+def both(page: str, old: str, new: str):
+    """replace() in both books, so that only the check under test can see it."""
+    def plant(root: Path) -> None:
+        for lang in ("zh", "en"):
+            replace(lang, page, old, new)(root)
+
+    return plant
+
+
 def retitle(book_toml: Path) -> None:
     book_toml.write_text(book_toml.read_text(encoding="utf-8").replace('"zh-CN"', '"en"'), encoding="utf-8")
 
@@ -104,6 +147,29 @@ FAULTS = [
     ("page without twin, not in SUMMARY", "parity", append("zh", "c.md", "# 第三页\n")),
     ("SUMMARY order differs", "parity", replace("en", "SUMMARY.md", "- [Page one](a.md)\n- [Page two](b.md)", "- [Page two](b.md)\n- [Page one](a.md)")),
     ("page without lang zh-CN", "html", lambda root: retitle(root / "book/zh/book.toml")),
+    # pages in a subfolder, the exercises, one file per language
+    ("subfolder page includes with one ../ too few", "sources",
+     both("classroom/x.md", "../../../../crates/", "../../../crates/")),
+    ("whole exercise README included (its H1 and repo link)", "sources",
+     both("classroom/x.md", ":statement}}", "}}")),
+    ("statement included by an anchor the README lacks", "sources",
+     both("classroom/x.md", ":statement}}", ":nope}}")),
+    ("statement included inside a fence", "sources",
+     append("both", "classroom/x.md", "\n```text\n{{#include ../../../../exercises/ex/README.md:statement}}\n```\n")),
+    ("rust fence includes the student's src/ copy", "sources",
+     both("classroom/x.md", "ex/solution/main.rs", "ex/src/main.rs")),
+    ("exercise code included outside a fence", "sources",
+     append("both", "classroom/x.md", "\n{{#include ../../../../exercises/ex/solution/main.rs}}\n")),
+    ("other exercise files included", "sources",
+     append("both", "classroom/x.md", "\n```toml\n{{#include ../../../../exercises/ex/Cargo.toml}}\n```\n")),
+    ("zh page includes the English statement", "parity",
+     replace("zh", "classroom/x.md", "README.zh.md", "README.md")),
+    ("en page includes the -zh.txt transcript", "parity",
+     replace("en", "classroom/x.md", "lab-en.txt", "lab-zh.txt")),
+    ("zh page shows the -en.png image", "parity",
+     replace("zh", "classroom/x.md", "e-zh.png", "e-en.png")),
+    ("statement anchors differ between the books", "parity",
+     replace("en", "classroom/x.md", "README.md:statement", "README.md:statement-en")),
 ]
 
 
@@ -140,8 +206,8 @@ def main() -> int:
         for fault, check, plant in FAULTS:
             work = Path(tmp) / "work"
             shutil.rmtree(work, ignore_errors=True)
-            shutil.copytree(pristine / "book", work / "book")
-            shutil.copytree(pristine / "crates", work / "crates")
+            for part in ("book", "crates", "exercises"):
+                shutil.copytree(pristine / part, work / part)
             plant(work)
             problems = run_checks(work)[check]
             if problems:

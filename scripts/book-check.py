@@ -2,14 +2,25 @@
 """Truth checks for the book (run by `scripts/book.sh check` after a build).
 
 Sources (book/zh/src, book/en/src):
-  sources   Rust fences hold only {{#include ../../../crates/…}} lines; every
-            include comes from ../../../crates/, ../../generated/ or
-            ../../../scripts/python/ (the tested Python twins); code is
-            included by anchor, not line numbers; no pasted Rust in other
-            fences; code includes sit inside a fence.
+  sources   Every include target is resolved from the page's own folder and
+            then read as if from src/ (so src/classroom/x.md writes
+            ../../../../crates/… for ../../../crates/…). Rust fences hold only
+            include lines, from ../../../crates/ or from an exercise's
+            ../../../exercises/<id>/solution/ or starter/ (.rs files, the
+            tested reference solutions and starters); every other include
+            comes from ../../generated/, ../../../scripts/python/ (the tested
+            Python twins) or, outside a fence, is an exercise's statement,
+            ../../../exercises/<id>/README.md or README.zh.md, by anchor (so
+            not its H1 and repo-relative link); code is included by anchor,
+            not line numbers; no pasted Rust in other fences; code includes
+            sit inside a fence.
   parity    zh and en: same pages, same SUMMARY order, and per page the same
             heading levels in order, the same include targets in order and the
-            same images in order; every page is listed in SUMMARY.md.
+            same images in order; every page is listed in SUMMARY.md. Each book
+            may include its own language's file: README.zh.md and README.md
+            count as the same target, and so do names ending -zh.txt / -en.txt
+            and -zh.png / -en.png; a zh page must take the zh one, an en page
+            the en one.
 Build (target/book, target/book-logs):
   log       no ERROR or WARN line in mdBook's log (it exits 0 on a missing include).
   html      no unexpanded {{# in any page; no empty code block (a missing
@@ -29,6 +40,7 @@ import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Optional
 from urllib.parse import unquote, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +51,14 @@ CODE_PREFIX = "../../../crates/"
 OUTPUT_PREFIX = "../../generated/"
 # Our Python twins of the four programs (run by the crates' interop tests).
 PYTHON_PREFIX = "../../../scripts/python/"
+# The exercises (their own workspace; `cargo lab verify` proves every starter
+# fails and every reference solution passes): code from solution/ or starter/,
+# statements from README.md / README.zh.md by anchor.
+EXERCISES_PREFIX = "../../../exercises/"
+EXERCISE_CODE_RE = re.compile(r"\.\./\.\./\.\./exercises/[a-z0-9][a-z0-9-]*/(?:solution|starter)/[\w-]+\.rs(?::[A-Za-z_][\w-]*)?")
+EXERCISE_STATEMENT_RE = re.compile(r"\.\./\.\./\.\./exercises/[a-z0-9][a-z0-9-]*/README(?:\.zh)?\.md:[A-Za-z_][\w-]*")
+# Files that exist once per language: the same target in both books' parity.
+LANG_FILE_RE = re.compile(r"(?:/README(\.zh)?\.md|-(zh|en)\.(?:txt|png))(?=:|$)")
 FENCE_RE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
 IMAGE_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
@@ -67,10 +87,14 @@ def rel(path: Path) -> str:
 class Page:
     """What the checks need from one Markdown page."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, src: "Optional[Path]" = None):
         self.path = path
+        # the page's folder inside src ("" for src itself, "classroom", …)
+        self.folder = path.parent.relative_to(src).as_posix() if src else ""
+        if self.folder == ".":
+            self.folder = ""
         self.headings: list[str] = []  # "#", "##", … in order
-        self.includes: list[str] = []  # include targets (with :anchor) in order
+        self.includes: list[str] = []  # include targets (with :anchor) resolved as if from src/, in order
         self.images: list[str] = []
         self.problems: list[str] = []
         self._scan(path.read_text(encoding="utf-8"))
@@ -101,11 +125,14 @@ class Page:
                     self.headings.append(match.group(1))
                 for target in IMAGE_MD_RE.findall(line) + IMAGE_HTML_RE.findall(line):
                     self.images.append(target)
-                for _, target in INCLUDE_RE.findall(line):
+                for _, written in INCLUDE_RE.findall(line):
+                    target = self.resolve(written)
                     self.includes.append(target)
-                    self._check_target(target, where)
-                    if target.startswith(CODE_PREFIX):
-                        self.problems.append(f"{where}: code include outside a code fence: {target}")
+                    self._check_target(target, written, where)
+                    if target.startswith(CODE_PREFIX) or EXERCISE_CODE_RE.fullmatch(target):
+                        self.problems.append(f"{where}: code include outside a code fence: {written}")
+                    elif EXERCISE_STATEMENT_RE.fullmatch(target):
+                        self._check_anchor(written, where)
                 continue
 
             # inside a fence
@@ -114,19 +141,24 @@ class Page:
             if stripped and set(stripped) == {char} and len(stripped) >= length:
                 fence = None
                 continue
-            includes = INCLUDE_RE.findall(line)
-            for _, target in includes:
+            includes = [(written, self.resolve(written)) for _, written in INCLUDE_RE.findall(line)]
+            for written, target in includes:
                 self.includes.append(target)
-                self._check_target(target, where)
+                self._check_target(target, written, where)
+                if EXERCISE_STATEMENT_RE.fullmatch(target):
+                    self.problems.append(f"{where}: an exercise's statement is Markdown: include it outside a fence: {written}")
             if lang in ("rust", "rs"):
                 only_include = re.fullmatch(r"\s*" + INCLUDE_RE.pattern + r"\s*", line)
                 if stripped and not only_include:
                     self.problems.append(
                         f"{where}: a rust fence may only hold {{{{#include {CODE_PREFIX}…}}}} lines, found: {stripped[:70]}"
                     )
-                for _, target in includes:
-                    if not target.startswith(CODE_PREFIX):
-                        self.problems.append(f"{where}: a rust fence must include from {CODE_PREFIX}, not {target}")
+                for written, target in includes:
+                    if not (target.startswith(CODE_PREFIX) or EXERCISE_CODE_RE.fullmatch(target)):
+                        self.problems.append(
+                            f"{where}: a rust fence must include from {CODE_PREFIX} or an exercise's "
+                            f"{EXERCISES_PREFIX}<id>/solution/ or starter/, not {written}"
+                        )
             elif lang not in NOT_RUST_LANGS and not includes and PASTED_RUST_RE.match(line):
                 self.problems.append(
                     f"{where}: looks like pasted Rust in a ```{lang or '(no language)'} fence "
@@ -135,15 +167,42 @@ class Page:
         if fence is not None:
             self.problems.append(f"{rel(self.path)}: a code fence is never closed")
 
-    def _check_target(self, target: str, where: str) -> None:
-        if not target.startswith((CODE_PREFIX, OUTPUT_PREFIX, PYTHON_PREFIX)):
+    def resolve(self, written: str) -> str:
+        """An include target as mdBook finds it (from the page's folder), written as if from src/."""
+        path, colon, anchor = written.partition(":")
+        resolved = posixpath.normpath(posixpath.join(self.folder, path)) if path else path
+        return resolved + colon + anchor
+
+    def _check_anchor(self, written: str, where: str) -> None:
+        """A Markdown include whose anchor is missing renders nothing, silently: look for it."""
+        path, _, anchor = written.partition(":")
+        file = self.path.parent / path
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError:
+            return  # a missing file is in mdBook's log (the log check)
+        for marker in (f"ANCHOR: {anchor}", f"ANCHOR_END: {anchor}"):
+            if not re.search(re.escape(marker) + r"(?![\w-])", text):
+                self.problems.append(f"{where}: include {written}: no `<!-- {marker} -->` line in {rel(file.resolve())}")
+
+    def _check_target(self, target: str, written: str, where: str) -> None:
+        shown = written if written == target else f"{written} (from src/: {target})"
+        if not target.startswith((CODE_PREFIX, OUTPUT_PREFIX, PYTHON_PREFIX, EXERCISES_PREFIX)):
             self.problems.append(
-                f"{where}: include {target}: code comes from {CODE_PREFIX} (Python from {PYTHON_PREFIX}), "
-                f"program output from {OUTPUT_PREFIX}"
+                f"{where}: include {shown}: code comes from {CODE_PREFIX} (Python from {PYTHON_PREFIX}, "
+                f"exercises from {EXERCISES_PREFIX}), program output from {OUTPUT_PREFIX}"
+                + (f"; this page is in src/{self.folder}/, so add one ../ per folder" if self.folder else "")
             )
-        elif target.startswith(CODE_PREFIX) and re.search(r":\d*:?\d*$", target) and not target.endswith(".rs"):
+        elif target.startswith(EXERCISES_PREFIX) and not (
+            EXERCISE_CODE_RE.fullmatch(target) or EXERCISE_STATEMENT_RE.fullmatch(target)
+        ):
+            self.problems.append(
+                f"{where}: include {shown}: from an exercise, only the code of solution/ or starter/ (.rs) "
+                f"or the statement, README.md / README.zh.md by anchor (e.g. :statement)"
+            )
+        elif target.startswith((CODE_PREFIX, EXERCISES_PREFIX)) and re.search(r":\d*:?\d*$", target) and not target.endswith(".rs"):
             # line numbers drift silently when the code changes; anchors do not
-            self.problems.append(f"{where}: include {target}: use an // ANCHOR: region, not line numbers")
+            self.problems.append(f"{where}: include {shown}: use an // ANCHOR: region, not line numbers")
 
 
 def summary_entries(src: Path) -> list[tuple[str, str]]:
@@ -170,7 +229,7 @@ def check_sources(book_dir: Path) -> tuple[list[str], list[str]]:
     for lang in BOOKS:
         src = book_dir / lang / "src"
         pages[lang] = {
-            md.relative_to(src).as_posix(): Page(md) for md in sorted(src.rglob("*.md")) if md.name != "SUMMARY.md"
+            md.relative_to(src).as_posix(): Page(md, src) for md in sorted(src.rglob("*.md")) if md.name != "SUMMARY.md"
         }
         for page in pages[lang].values():
             source_problems += page.problems
@@ -193,9 +252,39 @@ def check_sources(book_dir: Path) -> tuple[list[str], list[str]]:
         zh, en = pages["zh"][name], pages["en"][name]
         for what in ("headings", "includes", "images"):
             a, b = getattr(zh, what), getattr(en, what)
+            if what != "headings":
+                a, b = [any_language(x) for x in a], [any_language(x) for x in b]
             if a != b:
                 parity_problems.append(f"{name}: {what} differ\n      zh: {a}\n      en: {b}")
+        for lang, page in (("zh", zh), ("en", en)):
+            for target in page.includes + page.images:
+                if language_of(target) not in (None, lang):
+                    parity_problems.append(
+                        f"book/{lang}/src/{name}: {target} is the {language_of(target)} file; "
+                        f"this book takes its own language's"
+                    )
     return source_problems, parity_problems
+
+
+def language_of(target: str) -> "Optional[str]":
+    """"zh" or "en" for a file that exists once per language, else None."""
+    match = LANG_FILE_RE.search(target)
+    if not match:
+        return None
+    if match.group(2):
+        return match.group(2)
+    return "zh" if match.group(1) else "en"
+
+
+def any_language(target: str) -> str:
+    """The target with its language taken out, for comparing the two books."""
+    def neutral(match: re.Match) -> str:
+        text = match.group(0)
+        if text.startswith("/README"):
+            return "/README.{lang}.md"
+        return "-{lang}" + text[3:]
+
+    return LANG_FILE_RE.sub(neutral, target)
 
 
 # ------------------------------------------------------------------ build ---

@@ -5,7 +5,10 @@
 # Each scenario scripts/outputs/NAME.sh prints a transcript on stdout; a line
 # `@@@ FILE` switches the rest of the output to book/generated/FILE.txt,
 # otherwise all of it goes to book/generated/NAME.txt. Run-specific values
-# (ephemeral ports) are normalised by scripts/outputs/lib.sh.
+# (ephemeral ports) are normalised by scripts/outputs/lib.sh. A transcript that
+# differs by language is written twice, NAME-en.txt and NAME-zh.txt (the
+# `cargo lab` ones of scripts/outputs/lab.sh, run on a fresh copy of exercises/);
+# each book includes its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
