@@ -407,10 +407,11 @@ pub fn watch(course: &Course, id: Option<&str>, manual: bool, lang: Lang) -> Res
     }
 }
 
-/// The latest modification time (and the count) of the files under `dir`.
-fn stamp(dir: &Path) -> (Option<SystemTime>, usize) {
+/// The latest modification time, the count and the total size of the files
+/// under `dir` (the size too: some file systems keep times to the second).
+fn stamp(dir: &Path) -> (Option<SystemTime>, usize, u64) {
     let mut latest = None;
-    let mut count = 0;
+    let (mut count, mut size) = (0, 0);
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
@@ -418,11 +419,12 @@ fn stamp(dir: &Path) -> (Option<SystemTime>, usize) {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+            } else if let Ok(metadata) = entry.metadata() {
                 count += 1;
-                latest = latest.max(Some(modified));
+                size += metadata.len();
+                latest = latest.max(metadata.modified().ok());
             }
         }
     }
-    (latest, count)
+    (latest, count, size)
 }

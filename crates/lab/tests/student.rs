@@ -125,3 +125,95 @@ fn an_unknown_exercise_is_named_with_the_ones_there_are() {
         predicate::str::starts_with("error: no exercise called \"tcp-ech\" (there are: tcp-echo,"),
     );
 }
+
+#[test]
+fn watch_checks_again_when_the_file_is_saved() {
+    if testkit::under_wine("cargo lab watch needs cargo, which the Wine chroot has only for Linux")
+    {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let course = Course::copy();
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("lab"));
+    command.arg("--course").arg(&course.root).args(["--lang", "en", "watch", "tcp-echo"]);
+    command.env("CARGO_TARGET_DIR", course.root.join("target"));
+    let mut watch =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let wait_for = |text: &str| loop {
+        match seen.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(line) if line.contains(text) => return,
+            Ok(_) => {}
+            Err(error) => panic!("no line with {text:?}: {error}"),
+        }
+    };
+    wait_for("1 of 4 checks passed");
+    wait_for("Watching exercises");
+    course.solve("tcp-echo"); // "saving" the file
+    wait_for("all 4 checks passed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while watch.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watch did not stop once the exercise passed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn watch_manual_checks_on_enter_and_stops_on_q() {
+    if testkit::under_wine("cargo lab watch needs cargo, which the Wine chroot has only for Linux")
+    {
+        return;
+    }
+    let course = Course::copy();
+    let output = lab(&course)
+        .args(["--lang", "en", "watch", "--manual", "tcp-echo"])
+        .write_stdin("\nq\n")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
+    assert_eq!(
+        stdout.matches("1 of 4 checks passed").count(),
+        2,
+        "checked at start and after Enter:\n{stdout}"
+    );
+    assert!(stdout.contains("press Enter to check again"), "{stdout}");
+}
+
+#[test]
+fn a_submission_is_checked_with_the_courses_checks_whatever_it_ships() {
+    if testkit::under_wine("cargo lab check needs cargo, which the Wine chroot has only for Linux")
+    {
+        return;
+    }
+    let course = Course::copy();
+    // A submission (as GitHub Classroom checks it out) with the solution and a
+    // checker of its own that would pass anything: only src/ is taken.
+    let submission = course.root.join("submission");
+    let src = submission.join("exercises").join("tcp-echo").join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let solution = course.exercise("tcp-echo").join("solution").join("main.rs");
+    std::fs::copy(&solution, src.join("main.rs")).unwrap();
+    lab(&course)
+        .args(["--lang", "en", "check", "tcp-echo", "--submission"])
+        .arg(&submission)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("✓ tcp-echo (An echo server): all 4 checks passed."));
+    std::fs::write(src.join("main.rs"), "fn main() {}\n").unwrap();
+    lab(&course)
+        .args(["--lang", "en", "check", "tcp-echo", "--submission"])
+        .arg(&submission)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("✗ tcp-echo (An echo server): 0 of 4 checks passed."));
+}
