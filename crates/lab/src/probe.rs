@@ -431,6 +431,24 @@ pub fn send(stream: &mut TcpStream, bytes: &[u8]) -> Outcome {
 
 /// Reads until the peer closes the connection, for at most `timeout`, keeping at most 1 MiB.
 pub fn read_to_close(stream: &mut TcpStream, timeout: Duration) -> Result<Vec<u8>, Failure> {
+    read_until_closed(stream, timeout, false)
+}
+
+/// Like [`read_to_close`], but a reset after some bytes arrived (a server that
+/// closes with bytes it never read) still gives those bytes, so that a check
+/// can say what was wrong with them rather than only "reset".
+pub fn read_to_close_or_reset(
+    stream: &mut TcpStream,
+    timeout: Duration,
+) -> Result<Vec<u8>, Failure> {
+    read_until_closed(stream, timeout, true)
+}
+
+fn read_until_closed(
+    stream: &mut TcpStream,
+    timeout: Duration,
+    reset_ok: bool,
+) -> Result<Vec<u8>, Failure> {
     let deadline = Instant::now() + timeout;
     let mut received = Vec::new();
     let mut buffer = [0u8; 8192];
@@ -450,6 +468,7 @@ pub fn read_to_close(stream: &mut TcpStream, timeout: Duration) -> Result<Vec<u8
             Ok(n) => received.extend_from_slice(&buffer[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) if reset_ok && !received.is_empty() => return Ok(received),
             Err(error) => {
                 let got = show(&received);
                 fail!(

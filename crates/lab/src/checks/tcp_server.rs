@@ -1,13 +1,13 @@
 //! Checks of the exercises of the chapter "A TCP server".
-use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fail;
 use crate::lang::Text;
 use crate::probe::{
-    Check, Failure, Outcome, Program, Run, WAIT, connect, read_to_close, send, show,
+    Check, Failure, Outcome, Program, Run, WAIT, connect, read_to_close, read_to_close_or_reset,
+    send, show,
 };
 use crate::tr;
 
@@ -181,37 +181,8 @@ fn ask(server: &Program, pieces: &[&[u8]]) -> Result<(Vec<u8>, u16), Failure> {
 }
 
 /// Reads the server's answer until it closes the connection, for at most [`WAIT`].
-/// A reset after some bytes arrived (a server that closes with bytes it never
-/// read) still gives those bytes: the answer's checks then say what is wrong.
 fn answer(stream: &mut TcpStream) -> Result<Vec<u8>, Failure> {
-    let deadline = Instant::now() + WAIT;
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || received.len() > 64 * 1024 {
-            let (got, secs) = (show(&received), WAIT.as_secs_f32());
-            fail!(
-                "the server did not close the connection within {secs} s; it had sent {got}",
-                "服务器在 {secs} 秒内没有关闭连接；此前它发来了 {got}"
-            );
-        }
-        let _ = stream.set_read_timeout(Some(left));
-        match stream.read(&mut buffer) {
-            Ok(0) => return Ok(received),
-            Ok(n) => received.extend_from_slice(&buffer[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
-            Err(_) if !received.is_empty() => return Ok(received),
-            Err(error) => fail!(
-                "reading the answer failed: {error}; a reset means the server closed the connection with bytes it had not read, or crashed",
-                "读取回复失败：{error}；连接被重置，通常说明服务器在还有数据没读时关闭了连接，或者崩溃了"
-            ),
-        }
-    }
+    read_to_close_or_reset(stream, WAIT)
 }
 
 /// The reply without one line break at its end (`\n` or `\r\n`), which the statements allow.
