@@ -474,8 +474,10 @@ for arg in ${1+"$@"}; do
     cargo_args+=("$arg")
   fi
 done
+full_run=0
 if [ "$#" = 0 ]; then
   cargo_args=(--workspace)
+  full_run=1
 fi
 
 build_started=$SECONDS
@@ -491,6 +493,40 @@ run_job "${SOCKETS_WINE_TEST_TIMEOUT:-1200}" "$log" \
   cargo test --locked --no-fail-fast ${cargo_args[@]+"${cargo_args[@]}"} \
   -- --show-output ${test_args[@]+"${test_args[@]}"} || status=$?
 test_seconds=$((SECONDS - test_started))
+
+# --- The exercises' checks, on Windows programs -------------------------
+
+# `cargo lab verify` (a test, skipped above) runs cargo, which exists here only
+# for Linux. So the exercises' starters and reference solutions are built for
+# Windows here, and lab.exe checks them under Wine: the checks' sockets,
+# timeouts and child processes as Windows programs see them.
+exercises_note="not run (only with the whole workspace)"
+if [ "$full_run" = 1 ]; then
+  exercises_started=$SECONDS
+  for kind in starter solution; do
+    copy=$home/exercises-$kind
+    rm -rf "$copy"
+    mkdir -p "$copy"
+    (cd exercises && tar --exclude=./target --exclude=./.lab -cf - .) | (cd "$copy" && tar -xf -)
+    for dir in "$copy"/*/; do
+      if [ -f "$dir$kind/main.rs" ]; then cp "$dir$kind/main.rs" "$dir"src/main.rs; fi
+    done
+  done
+  say "building the exercises' starters and solutions for $target"
+  # shellcheck disable=SC2016 # expanded by the chroot's shell
+  run_job "${SOCKETS_WINE_BUILD_TIMEOUT:-2400}" "$cache/last-exercises-build.log" /bin/sh -c '
+    set -e
+    for kind in starter solution; do
+      CARGO_TARGET_DIR=/cache/exercises-target cargo build --locked --quiet \
+        --manifest-path "/cache/exercises-$kind/Cargo.toml"
+      rm -rf "/cache/prebuilt/$kind" && mkdir -p "/cache/prebuilt/$kind"
+      cp "/cache/exercises-target/$1/debug/"*.exe "/cache/prebuilt/$kind/"
+    done' sh "$target" || status=$?
+  say "checking them under Wine: lab.exe verify --prebuilt (full output: $cache/last-exercises.log)"
+  run_job "${SOCKETS_WINE_TEST_TIMEOUT:-1200}" "$cache/last-exercises.log" \
+    wine "/cache/target/$target/debug/lab.exe" verify --prebuilt /cache/prebuilt || status=$?
+  exercises_note="$(tail -n 1 "$cache/last-exercises.log" | tr -d '\r') ($((SECONDS - exercises_started)) s)"
+fi
 
 # --- Summary -------------------------------------------------------------
 
@@ -530,6 +566,7 @@ echo
 echo "==> Windows lane (x86_64-pc-windows-gnu under Wine): summary"
 printf '%s\n' "$summary" | sed 1d
 printf 'windows: %s\n' "$(printf '%s\n' "$summary" | sed -n 1p)"
+printf 'windows: exercises: %s\n' "$exercises_note"
 if [ "$made_rootfs" = 1 ]; then
   setup_note="of which ${rootfs_seconds} s making the chroot"
 else

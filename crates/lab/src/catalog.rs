@@ -7,16 +7,17 @@ use serde::Deserialize;
 
 use crate::lang::{Lang, Text};
 
-/// The book's code chapters, in order: file name (without `.md`) and titles.
-pub const CHAPTERS: &[(&str, &str, &str)] = &[
-    ("tcp-server", "A TCP server", "编写 TCP 服务器"),
-    ("tcp-client", "A TCP client", "编写 TCP 客户端"),
-    ("udp-server", "A UDP server", "编写 UDP 服务器"),
-    ("udp-client", "A UDP client", "编写 UDP 客户端"),
-    ("failures", "When things go wrong", "出错的时候"),
-    ("concurrency", "Many clients at once", "同时服务多个客户端"),
-    ("framing", "TCP is a byte stream", "TCP 是字节流"),
-    ("measuring", "Measuring", "测量"),
+/// The book's code chapters, in order: file name (without `.md`), the
+/// chapter's number in the book, and its titles.
+pub const CHAPTERS: &[(&str, usize, &str, &str)] = &[
+    ("tcp-server", 4, "A TCP server", "编写 TCP 服务器"),
+    ("tcp-client", 5, "A TCP client", "编写 TCP 客户端"),
+    ("udp-server", 6, "A UDP server", "编写 UDP 服务器"),
+    ("udp-client", 7, "A UDP client", "编写 UDP 客户端"),
+    ("failures", 9, "When things go wrong", "出错的时候"),
+    ("concurrency", 11, "Many clients at once", "同时服务多个客户端"),
+    ("framing", 12, "TCP is a byte stream", "TCP 是字节流"),
+    ("measuring", 13, "Measuring", "测量"),
 ];
 
 /// One exercise.
@@ -66,11 +67,11 @@ impl Exercise {
         Path::new("exercises").join(&self.id).join(file).display().to_string()
     }
 
-    /// The chapter's position (1-based among the code chapters) and title.
+    /// The chapter's number in the book and its title.
     pub fn chapter_title(&self, lang: Lang) -> (usize, &'static str) {
         let at = CHAPTERS.iter().position(|(slug, ..)| *slug == self.chapter).unwrap_or(0);
-        let (_, en, zh) = CHAPTERS[at];
-        (at + 1, lang.pick(en, zh))
+        let (_, number, en, zh) = CHAPTERS[at];
+        (number, lang.pick(en, zh))
     }
 }
 

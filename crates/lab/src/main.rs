@@ -53,6 +53,10 @@ enum Command {
     Verify {
         /// Only these exercises.
         ids: Vec<String>,
+        /// Check programs built elsewhere instead of building: DIR/starter/<id>[.exe]
+        /// and DIR/solution/<id>[.exe] (the Windows lane builds them for Windows).
+        #[arg(long, value_name = "DIR")]
+        prebuilt: Option<PathBuf>,
     },
     /// Teachers: make a folder that builds everything with no network (vendored crates).
     Bundle { out: PathBuf },
@@ -91,7 +95,9 @@ fn run(command: Command, course: Option<PathBuf>, lang: Lang) -> anyhow::Result<
         Command::Watch { id, manual } => student::watch(&course, id.as_deref(), manual, lang),
         Command::Reset { id } => student::reset(&course, &id, lang),
         Command::Grade(options) => lab::grade::run(&course, &options, lang),
-        Command::Verify { ids } => lab::verify::run(&course, &ids, lang),
+        Command::Verify { ids, prebuilt } => {
+            lab::verify::run(&course, &ids, prebuilt.as_deref(), lang)
+        }
         Command::Bundle { out } => {
             lab::bundle::bundle(&course.root, &out).map(|()| ExitCode::SUCCESS)
         }

@@ -34,3 +34,19 @@ fn the_classroom_template_has_one_step_per_exercise_worth_its_checks() {
         assert!(text.contains(&env), "the reporter does not read {id}'s result ({env})");
     }
 }
+
+#[test]
+fn chapter_numbers_are_the_books() {
+    // mdBook numbers the top-level entries of SUMMARY.md in order, across parts.
+    let course = Course::here().unwrap();
+    let summary = std::fs::read_to_string(course.root.join("book/en/src/SUMMARY.md")).unwrap();
+    let pages: Vec<&str> = summary
+        .lines()
+        .filter(|line| line.starts_with("- ["))
+        .filter_map(|line| line.split("](").nth(1)?.strip_suffix(".md)"))
+        .collect();
+    for (slug, number, ..) in lab::catalog::CHAPTERS {
+        let at = pages.iter().position(|page| page == slug).unwrap();
+        assert_eq!(at + 1, *number, "{slug} is chapter {} of the book", at + 1);
+    }
+}

@@ -39,7 +39,7 @@ const FRAME_ECHO: &[Check] = &[
     },
     Check {
         en: "echoes a 100 KiB frame, then the next frame",
-        zh: "能回显 100 KiB 的帧，之后的帧也照常回显",
+        zh: "100 KiB 的帧也能完整送回，之后的帧也照常送回",
         run: big_frame,
     },
 ];
@@ -52,7 +52,7 @@ const FRAME_LIMIT: &[Check] = &[
     },
     Check {
         en: "accepts a frame of exactly 65536 bytes",
-        zh: "恰好 65536 字节的帧照常接受并回显",
+        zh: "恰好 65536 字节的帧照常接受并送回",
         run: at_the_limit,
     },
     Check {
@@ -272,7 +272,7 @@ fn expect_close(stream: &mut TcpStream) -> Outcome {
         let (en, zh) = (failure.message.en, failure.message.zh);
         Failure::new(tr!(
             "after the last echo the client closed its side of the connection (between two frames): {en}",
-            "收到最后一个回显后，客户端关闭了自己这一端（在两帧之间）：{zh}"
+            "收到最后一个回声后，客户端关闭了自己这一端（在两帧之间）：{zh}"
         ))
     })?;
     if !rest.is_empty() {
@@ -280,7 +280,7 @@ fn expect_close(stream: &mut TcpStream) -> Outcome {
         fail!(
             hint 2,
             "after the echoes of every frame the server sent {n} more bytes: {got}",
-            "所有帧都回显之后，服务器又多发了 {n} 个字节：{got}"
+            "所有帧都送回之后，服务器又多发了 {n} 个字节：{got}"
         );
     }
     Ok(())
@@ -371,7 +371,7 @@ fn frames_in_one_write(server: &Program) -> Outcome {
         let (en, zh) = (&what.en, &what.zh);
         let sent = tr!(
             "{en} (waiting for the echo of frame {number} of 3)",
-            "{zh}（正在等第 {number} 帧的回显，共 3 帧）"
+            "{zh}（正在等第 {number} 帧的回声，共 3 帧）"
         );
         expect_back(&mut stream, echo, &sent, server)?;
     }
@@ -412,7 +412,7 @@ fn big_echo(server: &Program, size: usize) -> Outcome {
     if !matches!(writing.join(), Ok(Ok(()))) {
         fail!(
             "the echo came back, but sending the {size}-byte frame failed",
-            "回显已经收到，但发送这个 {size} 字节的帧时出错了"
+            "回声已经收到，但发送这个 {size} 字节的帧时出错了"
         );
     }
     let next = frame(b"next");

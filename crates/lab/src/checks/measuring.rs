@@ -31,7 +31,7 @@ const ROUND_TRIPS: &[Check] = &[
     },
     Check {
         en: "waits for each echo before sending the next message",
-        zh: "每次都等回显到齐之后才发下一条消息",
+        zh: "每次都等回声全部收回之后才发下一条消息",
         run: waits_for_each_echo,
     },
     Check {
@@ -121,13 +121,13 @@ impl CountingServer {
             .map_err(|e| {
                 Failure::new(tr!(
                     "cannot start the check's echo server: {e}",
-                    "无法启动检查用的回显服务器：{e}"
+                    "无法启动检查用的回声服务器：{e}"
                 ))
             })?;
         let address = listener.local_addr().map_err(|e| {
             Failure::new(tr!(
                 "cannot start the check's echo server: {e}",
-                "无法启动检查用的回显服务器：{e}"
+                "无法启动检查用的回声服务器：{e}"
             ))
         })?;
         let (tally, stop) =
@@ -239,14 +239,14 @@ fn run_counted(run: &Run, count: u64) -> Result<(Finished, Tally), Failure> {
                         SIZE - pending
                     ),
                     format!(
-                        "检查用的服务器已经回显了 {done} 条消息，手里还有下一条的 {pending} 个字节，正等着另外 {} 个（一条消息是 {SIZE} 个字节）",
+                        "检查用的服务器已经送回了 {done} 条消息，手里还有下一条的 {pending} 个字节，正等着另外 {} 个（一条消息是 {SIZE} 个字节）",
                         SIZE - pending
                     ),
                 )
             } else {
                 (
                     format!("the check's server has echoed {done} messages and waits for the next"),
-                    format!("检查用的服务器已经回显了 {done} 条消息，正等着下一条"),
+                    format!("检查用的服务器已经送回了 {done} 条消息，正等着下一条"),
                 )
             };
             Err(Failure::new(tr!(
@@ -345,14 +345,14 @@ fn waits_for_each_echo(run: &Run) -> Outcome {
         fail!(
             hint 2,
             "`round-trips ADDRESS {count}`: {ms} ms after message {k} arrived, before its echo was sent, more bytes had already come (the next message, or a message longer than {SIZE} bytes): wait for the whole echo before sending again",
-            "`round-trips 地址 {count}`：第 {k} 条消息到达 {ms} 毫秒后、它的回显还没发出时，又有字节到了（下一条消息，或者一条超过 {SIZE} 字节的消息）：要等回显全部收到之后再发"
+            "`round-trips 地址 {count}`：第 {k} 条消息到达 {ms} 毫秒后、它的回声还没发出时，又有字节到了（下一条消息，或者一条超过 {SIZE} 字节的消息）：要等回声全部收到之后再发"
         );
     }
     if let Some(k) = tally.closed_early {
         fail!(
             hint 2,
             "`round-trips ADDRESS {count}` closed the connection before the echo of message {k} was sent: a round trip ends when its whole echo is back",
-            "`round-trips 地址 {count}` 在第 {k} 条消息的回显发出之前就关闭了连接：一次往返要到回显全部收回才算结束"
+            "`round-trips 地址 {count}` 在第 {k} 条消息的回声发出之前就关闭了连接：一次往返要到回声全部收回才算结束"
         );
     }
     Ok(())
@@ -371,7 +371,7 @@ fn measures_the_time(run: &Run) -> Outcome {
         fail!(
             hint 2,
             "`round-trips ADDRESS {count}` printed T = {t} ms, but the check's server waited {delay} ms before each of its {done} echoes: the round trips took at least {least} ms. Start the clock before the first message, stop it after the last echo, and print milliseconds",
-            "`round-trips 地址 {count}` 打印的 T 是 {t} 毫秒，可检查用的服务器在 {done} 次回显之前各等了 {delay} 毫秒：这些往返至少花了 {least} 毫秒。要在发第一条消息之前开始计时，收完最后一个回显之后停止，并且以毫秒为单位打印"
+            "`round-trips 地址 {count}` 打印的 T 是 {t} 毫秒，可检查用的服务器每次送回消息之前都等了 {delay} 毫秒，共 {done} 次：这些往返至少花了 {least} 毫秒。要在发第一条消息之前开始计时，收完最后一个回声之后停止，并且以毫秒为单位打印"
         );
     }
     // Only a wrong unit (µs printed as ms: 1000 times too much) is caught here; the
