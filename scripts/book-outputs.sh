@@ -8,7 +8,9 @@
 # (ephemeral ports) are normalised by scripts/outputs/lib.sh. A transcript that
 # differs by language is written twice, NAME-en.txt and NAME-zh.txt (the
 # `cargo lab` ones of scripts/outputs/lab.sh, run on a fresh copy of exercises/);
-# each book includes its own.
+# each book includes its own. Each drawing scripts/outputs/NAME.py (Python
+# standard library only) writes book/generated/NAME.svg, the file named as its
+# first argument; --check compares those too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,9 +50,14 @@ for file, lines in files.items():
 PY
 done
 
+for drawing in scripts/outputs/*.py; do
+  echo "  drawing $drawing"
+  python3 "$drawing" "$work/$(basename "$drawing" .py).svg"
+done
+
 if [ "$mode" = check ]; then
   status=0
-  for file in "$work"/*.txt; do
+  for file in "$work"/*.txt "$work"/*.svg; do
     name=$(basename "$file")
     if ! diff -u "$out/$name" "$file"; then
       echo "error: book/generated/$name is stale or missing: run scripts/book-outputs.sh and commit" >&2
@@ -62,5 +69,5 @@ if [ "$mode" = check ]; then
 fi
 
 mkdir -p "$out"
-cp "$work"/*.txt "$out"/
-echo "wrote $(ls "$work"/*.txt | wc -l) transcripts to $out/"
+cp "$work"/*.txt "$work"/*.svg "$out"/
+echo "wrote $(ls "$work"/*.txt | wc -l) transcripts and $(ls "$work"/*.svg | wc -l) drawings to $out/"
