@@ -27,12 +27,12 @@ const THREADED_ECHO: &[Check] = &[
     ECHOES,
     Check {
         en: "echoes a second client while a first, silent one is still connected",
-        zh: "第一个客户端连着却不说话时，照样给第二个客户端回显",
+        zh: "第一个客户端连着却不说话时，照样把第二个客户端的消息送回去",
         run: silent_blocks_nobody,
     },
     Check {
         en: "serves 5 clients connected at once, whichever speaks first",
-        zh: "同时连着 5 个客户端，不管谁先说话都能得到回显",
+        zh: "同时连着 5 个客户端，不管谁先说话都能收到自己的消息",
         run: serves_five_at_once,
     },
 ];
@@ -126,14 +126,14 @@ fn echoes_until_close(run: &Run) -> Outcome {
         let (en, zh) = (failure.message.en, failure.message.zh);
         Failure::new(tr!(
             "the client closed its side after two echoes; {en} (read returns 0 when the client has closed: then close the connection)",
-            "客户端收到两次回显后关闭了自己这一端；{zh}（客户端关闭后 read 返回 0，这时服务器也应当关闭连接）"
+            "客户端两次都收到原样送回的消息后关闭了自己这一端；{zh}（客户端关闭后 read 返回 0，这时服务器也应当关闭连接）"
         ))
     })?;
     if !rest.is_empty() {
         let got = show(&rest);
         fail!(
             "after the echoes and the client's close, the server sent {got} more",
-            "回显完毕、客户端关闭之后，服务器又发来了 {got}"
+            "消息都已送回、客户端关闭之后，服务器又发来了 {got}"
         );
     }
     Ok(())
@@ -245,7 +245,7 @@ fn fifth_waits(run: &Run) -> Outcome {
         let got = show(&reply);
         fail!(hint 1,
             "4 clients were connected and each had had its echo; a 5th client sent \"fifth\" and got {got} back within 1 s: the server serves more than 4 clients at once (a thread for every client?). The 5th should wait until one of the 4 leaves",
-            "4 个客户端连着，而且各自都已收到回显；第 5 个客户端发送 \"fifth\"，1 秒之内就收到了 {got}：服务器同时服务的客户端超过了 4 个（是不是每来一个客户端就开一个线程？）。第 5 个应当等到那 4 个中有一个离开");
+            "4 个客户端连着，而且各自的消息都已送回；第 5 个客户端发送 \"fifth\"，1 秒之内就收到了 {got}：服务器同时服务的客户端超过了 4 个（是不是每来一个客户端就开一个线程？）。第 5 个应当等到那 4 个中有一个离开");
     }
     Ok(())
 }
@@ -269,7 +269,7 @@ fn fifth_served_when_one_leaves(run: &Run) -> Outcome {
             let (en, zh) = (failure.message.en, failure.message.zh);
             fail!(hint 2,
                 "with 4 clients connected, a 5th sent \"fifth\"; then one of the 4 left, and the 5th expected its echo: {en}. The 5th should wait for a free worker (in the channel), not be refused, and be served as soon as one is free",
-                "4 个客户端连着时，第 5 个发送了 \"fifth\"；随后 4 个中有一个离开，第 5 个期望收到回显：{zh}。第 5 个应当（在通道里）等一个空闲的工作线程，而不是被拒绝；一有空闲就该轮到它");
+                "4 个客户端连着时，第 5 个发送了 \"fifth\"；随后 4 个中有一个离开，第 5 个期望收到送回的消息：{zh}。第 5 个应当（在通道里）等一个空闲的工作线程，而不是被拒绝；一有空闲就该轮到它");
         }
     }
     let context = ("after the 5th client was served", "第 5 个客户端得到服务之后");
@@ -293,7 +293,7 @@ fn serves_many_in_turn(run: &Run) -> Outcome {
             let (who_en, who_zh) = &client.name;
             Failure::new(tr!(
                 "{who_en} closed its side after its echo; {en}",
-                "{who_zh}收到回显后关闭了自己这一端；{zh}"
+                "{who_zh}收到送回的消息后关闭了自己这一端；{zh}"
             ))
         })?;
     }
