@@ -2,14 +2,17 @@
 # The benchmark: every rung of the concurrency ladder, the floor server and
 # two Python peers, each pinned to CPU 0 while the load generator runs on
 # CPU 1 (when taskset exists), for 1/10/100 connections x 64 B/16 KiB echo,
-# a checksum workload and the tutorial's hello exchange; 5 runs per point,
-# medians reported. Takes about 5 minutes.
+# a checksum workload and the tutorial's hello exchange; then tokio, pool,
+# python asyncio and the floor at 100 x 64 B with spread arrivals (a thread
+# per connection) and an open-loop sweep of 8 offered rates; 5 runs per
+# point, medians and per-round spreads reported. Takes about 9 minutes.
 #
 #   scripts/bench.sh                writes bench/results.json,
-#                                   book/generated/bench-table.md, bench-chart.svg
+#                                   book/generated/bench-table.md, bench-chart.svg,
+#                                   bench-patterns.md, bench-latency.svg
 #   scripts/bench.sh --smoke        a few seconds, debug builds, into target/bench-smoke/
 #                                   (scripts/test.sh runs this)
-#   scripts/bench.sh --report-only  redraws the table and chart from bench/results.json
+#   scripts/bench.sh --report-only  redraws the tables and charts from bench/results.json
 #
 # Only loopback traffic; every run is bounded in time.
 set -euo pipefail

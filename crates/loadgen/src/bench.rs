@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use crate::{Mode, Options, Report};
+use crate::{Arrival, Mode, Options, Report};
 
 /// A server in the benchmark.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,6 +35,19 @@ pub struct Point {
     pub mode: Mode,
     pub connections: usize,
     pub size: usize,
+    /// How the requests arrive (results from before this field are `burst`).
+    #[serde(default)]
+    pub arrival: Arrival,
+    /// Open loop at this many requests per second; `None`: closed loop.
+    #[serde(default)]
+    pub rate: Option<u64>,
+}
+
+impl Point {
+    /// A closed-loop point with burst arrivals.
+    pub fn new(mode: Mode, connections: usize, size: usize) -> Self {
+        Self { mode, connections, size, arrival: Arrival::Burst, rate: None }
+    }
 }
 
 /// How the benchmark runs.
@@ -54,6 +67,13 @@ pub struct Settings {
 pub struct Run {
     pub requests_per_second: f64,
     pub p99_us: f64,
+    #[serde(default)]
+    pub p50_us: f64,
+    #[serde(default)]
+    pub max_us: f64,
+    /// Open loop: requests sent late (see [`crate::LATE`]).
+    #[serde(default)]
+    pub late: u64,
     /// Server CPU per request (round trip), microseconds; `None` without /proc.
     pub user_us: Option<f64>,
     pub sys_us: Option<f64>,
@@ -132,24 +152,48 @@ pub fn servers(bin_dir: &Path, bench_dir: &Path, python: Option<&Path>) -> Vec<S
     list
 }
 
+/// The servers of the arrival-pattern comparison and the open-loop sweep.
+pub const PATTERN_SERVERS: [&str; 4] = [TOKIO, POOL, PY_ASYNCIO, FLOOR];
+
+/// The open-loop sweep's offered rates (requests per second in total, over
+/// [`SWEEP_CONNECTIONS`] connections with spread arrivals): from light load to
+/// beyond what any server here can answer.
+pub const SWEEP_RATES: [u64; 8] =
+    [10_000, 25_000, 50_000, 75_000, 100_000, 125_000, 150_000, 200_000];
+
+/// Connections of the arrival-pattern comparison and the open-loop sweep.
+pub const SWEEP_CONNECTIONS: usize = 100;
+
 /// The matrix: echo at 1/10/100 connections × 64 B/16 KiB, the checksum
-/// workload, and the tutorial's hello exchange (accept rate).
+/// workload, the tutorial's hello exchange (accept rate), then 100 × 64 B
+/// echo again with spread arrivals, and the open-loop sweep.
 pub fn matrix(smoke: bool) -> Vec<Point> {
+    let spread = |connections, rate| Point {
+        arrival: Arrival::Spread,
+        rate,
+        ..Point::new(Mode::Echo, connections, 64)
+    };
     if smoke {
         return vec![
-            Point { mode: Mode::Echo, connections: 2, size: 64 },
-            Point { mode: Mode::Checksum, connections: 2, size: 16 * 1024 },
-            Point { mode: Mode::Hello, connections: 2, size: 0 },
+            Point::new(Mode::Echo, 2, 64),
+            Point::new(Mode::Checksum, 2, 16 * 1024),
+            Point::new(Mode::Hello, 2, 0),
+            spread(2, None),
+            spread(2, Some(500)),
         ];
     }
     let mut points = Vec::new();
     for connections in [1, 10, 100] {
         for size in [64, 16 * 1024] {
-            points.push(Point { mode: Mode::Echo, connections, size });
+            points.push(Point::new(Mode::Echo, connections, size));
         }
     }
-    points.push(Point { mode: Mode::Checksum, connections: 10, size: 16 * 1024 });
-    points.push(Point { mode: Mode::Hello, connections: 10, size: 0 });
+    points.push(Point::new(Mode::Checksum, 10, 16 * 1024));
+    points.push(Point::new(Mode::Hello, 10, 0));
+    points.push(spread(SWEEP_CONNECTIONS, None));
+    for rate in SWEEP_RATES {
+        points.push(spread(SWEEP_CONNECTIONS, Some(rate)));
+    }
     points
 }
 
@@ -245,6 +289,9 @@ pub fn median(runs: &[Run]) -> Run {
     Run {
         requests_per_second: mid(runs.iter().map(|run| run.requests_per_second).collect()),
         p99_us: mid(runs.iter().map(|run| run.p99_us).collect()),
+        p50_us: mid(runs.iter().map(|run| run.p50_us).collect()),
+        max_us: mid(runs.iter().map(|run| run.max_us).collect()),
+        late: mid(runs.iter().map(|run| run.late as f64).collect()) as u64,
         user_us: optional(|run| run.user_us),
         sys_us: optional(|run| run.sys_us),
         requests: mid(runs.iter().map(|run| run.requests as f64).collect()) as u64,
@@ -268,8 +315,13 @@ pub fn run_all(
     let ticks = ticks_per_second();
     let mut measurements = Vec::new();
     for point in points {
-        let specs: Vec<&ServerSpec> =
-            servers.iter().filter(|spec| point.mode != Mode::Checksum || spec.checksum).collect();
+        // Spread arrivals and the open loop: the four servers compared there.
+        let pattern = point.arrival == Arrival::Spread || point.rate.is_some();
+        let specs: Vec<&ServerSpec> = servers
+            .iter()
+            .filter(|spec| point.mode != Mode::Checksum || spec.checksum)
+            .filter(|spec| !pattern || PATTERN_SERVERS.contains(&spec.name.as_str()))
+            .collect();
         let mut running = Vec::new();
         for spec in &specs {
             running.push(start(spec, point.mode == Mode::Checksum, settings.pinned)?);
@@ -286,6 +338,8 @@ pub fn run_all(
             size: point.size,
             mode: point.mode,
             max_seconds: seconds,
+            arrival: point.arrival,
+            rate: point.rate.map(|rate| rate as f64),
         };
         // A short warm-up each (threads started, caches and Python warm).
         for server in &running {
@@ -306,11 +360,16 @@ pub fn run_all(
         for (spec, runs) in specs.iter().zip(runs) {
             let median = median(&runs);
             log(&format!(
-                "{:<17} {:<8} {:>3} conns {:>5} B: {:>9.0} req/s  p99 {:>7.0} µs  cpu {} µs/rt  errors {}",
+                "{:<17} {:<8} {:>3} conns {:>5} B{}: {:>9.0} req/s  p99 {:>7.0} µs  cpu {} µs/rt  errors {}",
                 spec.name,
                 format!("{:?}", point.mode).to_lowercase(),
                 point.connections,
                 point.size,
+                match (point.arrival, point.rate) {
+                    (_, Some(rate)) => format!(" spread, open loop at {rate} req/s"),
+                    (Arrival::Spread, None) => " spread".to_string(),
+                    (Arrival::Burst, None) => String::new(),
+                },
                 median.requests_per_second,
                 median.p99_us,
                 match (median.user_us, median.sys_us) {
@@ -341,6 +400,9 @@ fn to_run(report: &Report, before: Option<(f64, f64)>, after: Option<(f64, f64)>
     Run {
         requests_per_second: report.requests_per_second,
         p99_us: report.p99_us,
+        p50_us: report.p50_us,
+        max_us: report.max_us,
+        late: report.late,
         user_us,
         sys_us,
         requests: report.requests,
@@ -363,7 +425,89 @@ pub fn point_label(point: &Point) -> String {
         size if size % 1024 == 0 => format!("{} KiB", size / 1024),
         size => format!("{size} B"),
     };
-    format!("{} × {size}", point.connections)
+    let arrival = match (point.arrival, point.rate) {
+        (_, Some(rate)) => format!(", spread, {rate} req/s offered"),
+        (Arrival::Spread, None) => ", spread".to_string(),
+        (Arrival::Burst, None) => String::new(),
+    };
+    format!("{} × {size}{arrival}", point.connections)
+}
+
+/// One ratio between two servers, round by round, at one point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundRatios {
+    pub claim: String,
+    pub arrival: Arrival,
+    /// One ratio per round, both runs of a round taken one right after the other.
+    pub rounds: Vec<f64>,
+}
+
+impl RoundRatios {
+    /// Median, smallest and largest of the per-round ratios.
+    pub fn spread(&self) -> (f64, f64, f64) {
+        let mut sorted = self.rounds.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => return (0.0, 0.0, 0.0),
+            n if n % 2 == 1 => sorted[n / 2],
+            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        (median, sorted[0], sorted[n - 1])
+    }
+}
+
+/// The closed-loop 64 B echo of `server` under `arrival`, at as many
+/// connections as the spread point has (100; 2 in the smoke run).
+pub fn pattern_measurement<'a>(
+    measurements: &'a [Measurement],
+    server: &str,
+    arrival: Arrival,
+) -> Option<&'a Measurement> {
+    let closed_echo = |m: &&Measurement| {
+        m.point.mode == Mode::Echo && m.point.size == 64 && m.point.rate.is_none()
+    };
+    let connections = measurements
+        .iter()
+        .filter(closed_echo)
+        .find(|m| m.point.arrival == Arrival::Spread)?
+        .point
+        .connections;
+    measurements.iter().filter(closed_echo).find(|m| {
+        m.server == server && m.point.arrival == arrival && m.point.connections == connections
+    })
+}
+
+fn cpu_of(run: &Run) -> Option<f64> {
+    run.user_us.zip(run.sys_us).map(|(user, sys)| user + sys)
+}
+
+/// The arrival-pattern comparison at 100 × 64 B echo (closed loop), under
+/// burst and spread arrivals: tokio and pool req/s over python asyncio's,
+/// tokio CPU per round trip over the floor's, round by round.
+pub fn pattern_ratios(measurements: &[Measurement]) -> Vec<RoundRatios> {
+    let runs = |server: &str, arrival: Arrival| {
+        pattern_measurement(measurements, server, arrival)
+            .map(|m| m.runs.clone())
+            .unwrap_or_default()
+    };
+    let mut ratios = Vec::new();
+    for arrival in [Arrival::Burst, Arrival::Spread] {
+        let rps = |run: &Run| Some(run.requests_per_second);
+        for (claim, ours, theirs, value) in [
+            ("tokio req/s / python asyncio", TOKIO, PY_ASYNCIO, rps as fn(&Run) -> Option<f64>),
+            ("pool req/s / python asyncio", POOL, PY_ASYNCIO, rps),
+            ("tokio CPU per round trip / floor", TOKIO, FLOOR, cpu_of),
+        ] {
+            let rounds = runs(ours, arrival)
+                .iter()
+                .zip(&runs(theirs, arrival))
+                .filter_map(|(a, b)| Some(value(a)? / value(b)?.max(1e-9)))
+                .collect();
+            ratios.push(RoundRatios { claim: claim.to_string(), arrival, rounds });
+        }
+    }
+    ratios
 }
 
 /// Judges the targets on the echo points.
@@ -372,7 +516,10 @@ pub fn targets(measurements: &[Measurement], points: &[Point]) -> Vec<Target> {
     let ratio_target =
         |claim: &str, ours: &str, theirs: &str, modes: &[Mode], wanted: f64, higher: bool| {
             let mut ratios = Vec::new();
-            for point in points.iter().filter(|point| modes.contains(&point.mode)) {
+            // Open-loop points are excluded: there every server is sent the same rate.
+            for point in
+                points.iter().filter(|point| modes.contains(&point.mode) && point.rate.is_none())
+            {
                 let (Some(a), Some(b)) =
                     (find(measurements, ours, point), find(measurements, theirs, point))
                 else {

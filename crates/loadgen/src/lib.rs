@@ -1,10 +1,14 @@
 //! Load for the echo servers: many connections, each making round trips as
-//! fast as the server answers, with latency percentiles at the end.
+//! fast as the server answers (closed loop) or at a fixed rate (open loop,
+//! `--rate`), with latency percentiles at the end.
 //!
-//! Every connection is a task on one current-thread tokio runtime, so the
-//! load generator needs a single core (the benchmark pins it to its own core,
-//! away from the server under test). Runs are bounded twice: by a request
-//! count per connection and by a time cap.
+//! Two arrival patterns. `burst` (the default): every connection is a task on
+//! one current-thread tokio runtime, so requests leave in bursts, one per
+//! ready connection, and the load generator needs a single core (the
+//! benchmark pins it to its own core, away from the server under test).
+//! `spread`: every connection is an OS thread with a blocking std socket, so
+//! requests arrive independently, as from separate clients. Runs are bounded
+//! twice: by a request count per connection and by a time cap.
 //!
 //! Modules: [`cli`] parses the command line, [`bench`] drives the benchmark
 //! behind `scripts/bench.sh`, [`render`] turns its results into the book's
@@ -13,6 +17,7 @@
 pub mod bench;
 pub mod cli;
 pub mod render;
+mod spread;
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -42,6 +47,19 @@ pub enum Mode {
     Checksum,
 }
 
+/// How the requests of different connections arrive at the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrival {
+    /// All connections are tasks on one thread: each time the thread wakes it
+    /// sends on every connection that is ready, so requests arrive in bursts.
+    #[default]
+    Burst,
+    /// Each connection is its own OS thread with a blocking socket: requests
+    /// arrive independently of each other.
+    Spread,
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -57,6 +75,11 @@ pub struct Options {
     pub mode: Mode,
     /// Stop every connection after this long, finished or not.
     pub max_seconds: f64,
+    /// Tasks on one thread, or a thread per connection.
+    pub arrival: Arrival,
+    /// Open loop: requests per second in total, spread evenly over the
+    /// connections, each sent at its scheduled time. `None`: closed loop.
+    pub rate: Option<f64>,
 }
 
 impl Default for Options {
@@ -68,6 +91,8 @@ impl Default for Options {
             size: 64,
             mode: Mode::Echo,
             max_seconds: 30.0,
+            arrival: Arrival::Burst,
+            rate: None,
         }
     }
 }
@@ -94,7 +119,25 @@ pub struct Report {
     pub p99_us: f64,
     pub max_us: f64,
     pub first_error: Option<String>,
+    pub arrival: Arrival,
+    /// Open loop: the requests per second asked for (`requests_per_second`
+    /// is what was achieved); `null` for a closed loop.
+    pub offered_rate: Option<f64>,
+    /// Open loop: requests sent more than [`LATE`] after their scheduled
+    /// time (the connection was still waiting for an earlier answer, or the
+    /// load generator was too busy).
+    pub late: u64,
 }
+
+/// How far behind its schedule a request may leave before it counts as late.
+pub const LATE: Duration = Duration::from_millis(1);
+
+/// The most connections with `--arrival spread`, each an OS thread here.
+pub const MAX_SPREAD: usize = 1000;
+
+/// The highest `--rate`, ten million requests per second (loopback tops
+/// out far below).
+pub const MAX_RATE: f64 = 10_000_000.0;
 
 /// Greeting of the `Hello` mode, as in the tutorial.
 pub const HELLO: &[u8] = b"Hello, Server!";
@@ -173,13 +216,43 @@ pub fn validate(options: &Options) -> anyhow::Result<()> {
     if !(options.max_seconds > 0.0 && options.max_seconds <= 3600.0) {
         bail!("--max-seconds must be between 0 and 3600");
     }
+    if options.arrival == Arrival::Spread && options.connections > MAX_SPREAD {
+        bail!(
+            "-c {} is too many for --arrival spread: at most {MAX_SPREAD} \
+             (each connection is a thread; use --arrival burst for more)",
+            options.connections
+        );
+    }
+    if let Some(rate) = options.rate
+        && !(rate > 0.0 && rate <= MAX_RATE)
+    {
+        bail!("--rate must be between 0 and {MAX_RATE} requests per second");
+    }
     Ok(())
 }
 
-/// Runs the load on a current-thread runtime; `progress` (maybe hidden)
-/// follows the number of requests done.
+// ANCHOR: scheduled
+/// Open loop: when request `request` of connection `number` is due, counted
+/// from the start of the schedule. The connections take turns evenly: with
+/// rate R, one request leaves every 1/R s, connection after connection.
+pub(crate) fn scheduled(options: &Options, number: u64, request: u64) -> Option<Duration> {
+    let slot = request.saturating_mul(options.connections as u64).saturating_add(number);
+    options.rate.map(|rate| Duration::from_secs_f64(slot as f64 / rate))
+}
+
+/// Open loop: the schedule starts this long after the run, so that every
+/// connection is open before its first request is due.
+pub(crate) const LEAD: Duration = Duration::from_millis(20);
+// ANCHOR_END: scheduled
+
+/// Runs the load, on a current-thread runtime (`burst`) or a thread per
+/// connection (`spread`); `progress` (maybe hidden) follows the number of
+/// requests done.
 pub fn run(options: &Options, progress: &ProgressBar) -> anyhow::Result<Report> {
     validate(options)?;
+    if options.arrival == Arrival::Spread {
+        return spread::load(options, progress);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -189,25 +262,29 @@ pub fn run(options: &Options, progress: &ProgressBar) -> anyhow::Result<Report> 
 
 /// What one connection task brings back.
 #[derive(Debug, Default)]
-struct Outcome {
+pub(crate) struct Outcome {
     latencies_ns: Vec<u64>,
     errors: u64,
     cut_off: bool,
     first_error: Option<String>,
+    late: u64,
 }
 
 // ANCHOR: load
 async fn load(options: Options, progress: ProgressBar) -> Report {
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(options.max_seconds);
+    let origin = started + LEAD;
     let done = Arc::new(AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for number in 0..options.connections {
         let (options, done) = (options.clone(), Arc::clone(&done));
         tasks.spawn(async move {
             match options.mode {
-                Mode::Hello => hello_connection(&options, deadline, &done).await,
-                _ => stream_connection(&options, number as u64, deadline, &done).await,
+                Mode::Hello => {
+                    hello_connection(&options, number as u64, (origin, deadline), &done).await
+                }
+                _ => stream_connection(&options, number as u64, (origin, deadline), &done).await,
             }
         });
     }
@@ -235,11 +312,13 @@ async fn load(options: Options, progress: ProgressBar) -> Report {
 }
 // ANCHOR_END: load
 
-fn summarize(options: &Options, elapsed: Duration, outcomes: Vec<Outcome>) -> Report {
+pub(crate) fn summarize(options: &Options, elapsed: Duration, outcomes: Vec<Outcome>) -> Report {
     let mut latencies: Vec<u64> = Vec::new();
     let (mut errors, mut cut_off, mut starved, mut first_error) = (0, 0, 0, None);
+    let mut late = 0;
     for outcome in outcomes {
         errors += outcome.errors;
+        late += outcome.late;
         cut_off += u64::from(outcome.cut_off);
         starved += u64::from(outcome.latencies_ns.is_empty() && outcome.cut_off);
         first_error = first_error.or(outcome.first_error);
@@ -263,6 +342,9 @@ fn summarize(options: &Options, elapsed: Duration, outcomes: Vec<Outcome>) -> Re
         p99_us: percentile(&latencies, 99.0),
         max_us: latencies.last().map_or(0.0, |&ns| ns as f64 / 1000.0),
         first_error,
+        arrival: options.arrival,
+        offered_rate: options.rate,
+        late,
     }
 }
 
@@ -279,7 +361,7 @@ pub fn percentile(sorted_ns: &[u64], percent: f64) -> f64 {
 async fn stream_connection(
     options: &Options,
     number: u64,
-    deadline: Instant,
+    (origin, deadline): (Instant, Instant),
     done: &AtomicU64,
 ) -> Outcome {
     let mut outcome = Outcome::default();
@@ -300,12 +382,27 @@ async fn stream_connection(
     let mut message: Vec<u8> = (0..options.size).map(|i| (i % 251) as u8).collect();
     let mut reply = Vec::new();
     for request in 0..options.requests {
+        // Open loop: wait for the scheduled time, and count from it.
+        let due = scheduled(options, number, request).map(|offset| origin + offset);
+        if let Some(due) = due {
+            if due >= deadline {
+                outcome.cut_off = true;
+                break;
+            }
+            wait_until(due).await;
+        }
         if Instant::now() >= deadline {
             outcome.cut_off = true;
             break;
         }
         stamp(&mut message, number, request);
-        let started = Instant::now();
+        let started = match due {
+            Some(due) => {
+                outcome.late += u64::from(Instant::now() > due + LATE);
+                due
+            }
+            None => Instant::now(),
+        };
         let result = match options.mode {
             Mode::Checksum => timeout_at(deadline, checksum_round(&mut stream, &message)).await,
             _ => timeout_at(deadline, echo_round(&mut stream, &message, &mut reply)).await,
@@ -334,7 +431,19 @@ async fn stream_connection(
     outcome
 }
 
-fn stamp(message: &mut [u8], connection: u64, request: u64) {
+/// Sleeps until `due`. tokio's timers tick in whole milliseconds and fire on
+/// the tick after `due`, so the last millisecond is spent yielding to the
+/// other tasks instead, checking the clock in between.
+async fn wait_until(due: Instant) {
+    if let Some(early) = due.checked_sub(Duration::from_millis(1)) {
+        tokio::time::sleep_until(early).await;
+    }
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
+
+pub(crate) fn stamp(message: &mut [u8], connection: u64, request: u64) {
     let tag = (connection << 40 | request).to_be_bytes();
     let length = tag.len().min(message.len());
     message[..length].copy_from_slice(&tag[..length]);
@@ -402,14 +511,33 @@ async fn checksum_round(stream: &mut TcpStream, payload: &[u8]) -> Result<(), St
 
 /// `requests` times: connect, greet, read the reply until the server closes
 /// (or, for an echo server, until we have it and close ourselves).
-async fn hello_connection(options: &Options, deadline: Instant, done: &AtomicU64) -> Outcome {
+async fn hello_connection(
+    options: &Options,
+    number: u64,
+    (origin, deadline): (Instant, Instant),
+    done: &AtomicU64,
+) -> Outcome {
     let mut outcome = Outcome::default();
-    for _ in 0..options.requests {
+    for request in 0..options.requests {
+        let due = scheduled(options, number, request).map(|offset| origin + offset);
+        if let Some(due) = due {
+            if due >= deadline {
+                outcome.cut_off = true;
+                break;
+            }
+            wait_until(due).await;
+        }
         if Instant::now() >= deadline {
             outcome.cut_off = true;
             break;
         }
-        let started = Instant::now();
+        let started = match due {
+            Some(due) => {
+                outcome.late += u64::from(Instant::now() > due + LATE);
+                due
+            }
+            None => Instant::now(),
+        };
         match timeout_at(deadline, hello_round(options.address)).await {
             Err(_) => {
                 outcome.cut_off = true;
@@ -461,8 +589,12 @@ pub fn describe(report: &Report) -> String {
         Mode::Checksum => format!("checksum of {}-byte frames", report.size),
         Mode::Hello => "hello (one connection per request)".to_string(),
     };
+    let arrival = match report.arrival {
+        Arrival::Burst => "burst",
+        Arrival::Spread => "spread",
+    };
     let mut text = format!(
-        "{what} on {}, {} connections\n\
+        "{what} on {}, {} connections ({arrival} arrivals)\n\
          requests: {} in {:.2} s = {:.0} req/s\n\
          latency: p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs\n\
          errors: {}",
@@ -478,6 +610,13 @@ pub fn describe(report: &Report) -> String {
     );
     if let Some(error) = &report.first_error {
         text.push_str(&format!(" (first: {error})"));
+    }
+    if let Some(offered) = report.offered_rate {
+        text.push_str(&format!(
+            "\nopen loop: offered {offered:.0} req/s, achieved {:.0} req/s, \
+             {} requests late to send (latency counted from the scheduled time)",
+            report.requests_per_second, report.late
+        ));
     }
     if report.cut_off > 0 {
         text.push_str(&format!(

@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use echo_threaded::{Config, Shutdown};
 use indicatif::ProgressBar;
 use loadgen::bench::{self, Measurement, Point, Results, Run, Settings};
-use loadgen::{Mode, Options, Report, percentile, render};
+use loadgen::{Arrival, Mode, Options, Report, percentile, render};
 use predicates::prelude::*;
 use testkit::TIMEOUT;
 
@@ -40,7 +40,22 @@ fn quiet() -> Config {
 }
 
 fn options(address: SocketAddr, mode: Mode) -> Options {
-    Options { address, connections: 4, requests: 50, size: 1000, mode, max_seconds: 15.0 }
+    Options {
+        address,
+        connections: 4,
+        requests: 50,
+        size: 1000,
+        mode,
+        max_seconds: 15.0,
+        ..Options::default()
+    }
+}
+
+/// Every test of a run, under both arrival patterns.
+const ARRIVALS: [Arrival; 2] = [Arrival::Burst, Arrival::Spread];
+
+fn with_arrival(options: Options, arrival: Arrival) -> Options {
+    Options { arrival, ..options }
 }
 
 fn check_complete(report: &Report, expected: u64) {
@@ -55,66 +70,75 @@ fn check_complete(report: &Report, expected: u64) {
 #[test]
 fn echo_mode_completes_every_round_trip() {
     let server = EchoServer::start(quiet());
-    let report =
-        loadgen::run(&options(server.address, Mode::Echo), &ProgressBar::hidden()).unwrap();
-    check_complete(&report, 200);
-    // Larger than the socket buffers: written and read at the same time.
-    let big = Options {
-        connections: 2,
-        requests: 3,
-        size: 3_000_000,
-        ..options(server.address, Mode::Echo)
-    };
-    check_complete(&loadgen::run(&big, &ProgressBar::hidden()).unwrap(), 6);
+    for arrival in ARRIVALS {
+        let options = with_arrival(options(server.address, Mode::Echo), arrival);
+        let report = loadgen::run(&options, &ProgressBar::hidden()).unwrap();
+        check_complete(&report, 200);
+        assert_eq!((report.arrival, report.offered_rate, report.late), (arrival, None, 0));
+        // Larger than the socket buffers: written and read at the same time.
+        let big = Options { connections: 2, requests: 3, size: 3_000_000, ..options };
+        check_complete(&loadgen::run(&big, &ProgressBar::hidden()).unwrap(), 6);
+    }
 }
 
 #[test]
 fn hello_mode_opens_one_connection_per_request() {
     let server = EchoServer::start(quiet());
-    let report =
-        loadgen::run(&options(server.address, Mode::Hello), &ProgressBar::hidden()).unwrap();
-    check_complete(&report, 200);
-    assert_eq!(report.size, 14);
+    for arrival in ARRIVALS {
+        let options = with_arrival(options(server.address, Mode::Hello), arrival);
+        let report = loadgen::run(&options, &ProgressBar::hidden()).unwrap();
+        check_complete(&report, 200);
+        assert_eq!(report.size, 14);
+    }
 }
 
 #[test]
 fn checksum_mode_verifies_every_answer() {
     let echo = EchoServer::start(quiet());
-    // An echo server does not compute checksums: every request is an error.
-    let wrong =
-        loadgen::run(&options(echo.address, Mode::Checksum), &ProgressBar::hidden()).unwrap();
-    assert_eq!((wrong.requests, wrong.errors), (0, 4));
-    // It sends back the whole frame: more than the 8-byte answer (or, if the
-    // first 8 bytes arrive alone, a wrong checksum).
-    let error = wrong.first_error.unwrap();
-    assert!(
-        error == "wrong checksum" || error.ends_with("more bytes than expected"),
-        "unexpected error {error:?}"
-    );
     let server =
         EchoServer::start(Config { service: echo_iterative::Service::Checksum, ..quiet() });
-    let report =
-        loadgen::run(&options(server.address, Mode::Checksum), &ProgressBar::hidden()).unwrap();
-    check_complete(&report, 200);
+    for arrival in ARRIVALS {
+        // An echo server does not compute checksums: every request is an error.
+        let options = |address| with_arrival(options(address, Mode::Checksum), arrival);
+        let wrong = loadgen::run(&options(echo.address), &ProgressBar::hidden()).unwrap();
+        assert_eq!((wrong.requests, wrong.errors), (0, 4));
+        // It sends back the whole frame: more than the 8-byte answer (or, if the
+        // first 8 bytes arrive alone, a wrong checksum).
+        let error = wrong.first_error.unwrap();
+        assert!(
+            error == "wrong checksum" || error.ends_with("more bytes than expected"),
+            "unexpected error {error:?}"
+        );
+        let report = loadgen::run(&options(server.address), &ProgressBar::hidden()).unwrap();
+        check_complete(&report, 200);
+    }
 }
 
 #[test]
 fn the_time_cap_stops_a_server_that_never_answers() {
     // Connections complete (the kernel queues them) but nobody ever accepts.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let options = Options { max_seconds: 0.3, ..options(silent.local_addr().unwrap(), Mode::Echo) };
-    let report = loadgen::run(&options, &ProgressBar::hidden()).unwrap();
-    assert_eq!((report.requests, report.errors), (0, 0));
-    assert_eq!((report.cut_off, report.starved), (4, 4));
-    assert!(report.seconds < TIMEOUT.as_secs_f64());
+    for arrival in ARRIVALS {
+        let options = Options {
+            max_seconds: 0.3,
+            ..with_arrival(options(silent.local_addr().unwrap(), Mode::Echo), arrival)
+        };
+        let report = loadgen::run(&options, &ProgressBar::hidden()).unwrap();
+        assert_eq!((report.requests, report.errors), (0, 0), "{arrival:?}");
+        assert_eq!((report.cut_off, report.starved), (4, 4), "{arrival:?}");
+        assert!(report.seconds < TIMEOUT.as_secs_f64());
+    }
 }
 
 #[test]
 fn a_refused_connection_is_an_error_not_a_hang() {
     let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // closed again
-    let report = loadgen::run(&options(address, Mode::Echo), &ProgressBar::hidden()).unwrap();
-    assert_eq!((report.requests, report.errors), (0, 4));
-    assert!(report.first_error.unwrap().starts_with("cannot connect to"));
+    for arrival in ARRIVALS {
+        let options = with_arrival(options(address, Mode::Echo), arrival);
+        let report = loadgen::run(&options, &ProgressBar::hidden()).unwrap();
+        assert_eq!((report.requests, report.errors), (0, 4));
+        assert!(report.first_error.unwrap().starts_with("cannot connect to"));
+    }
 }
 
 #[test]
@@ -240,6 +264,9 @@ fn run_of(rps: f64, cpu: f64) -> Run {
     Run {
         requests_per_second: rps,
         p99_us: 100.0,
+        p50_us: 50.0,
+        max_us: 200.0,
+        late: 0,
         user_us: Some(cpu / 2.0),
         sys_us: Some(cpu / 2.0),
         requests: 1000,
@@ -249,7 +276,7 @@ fn run_of(rps: f64, cpu: f64) -> Run {
 }
 
 fn sample() -> Results {
-    let point = Point { mode: Mode::Echo, connections: 10, size: 64 };
+    let point = Point::new(Mode::Echo, 10, 64);
     let measure = |server: &str, rps: f64, cpu: f64| Measurement {
         server: server.to_string(),
         point,
@@ -322,4 +349,68 @@ fn cpu_time_is_read_from_proc_where_there_is_one() {
         assert_eq!(own, None);
     }
     assert!(bench::cpu_seconds(u32::MAX, 100.0).is_none());
+}
+
+/// A sample with the arrival-pattern points and a two-rate open-loop sweep.
+fn pattern_sample() -> Results {
+    let mut measurements = Vec::new();
+    let closed = Point::new(Mode::Echo, 100, 64);
+    let spread = Point { arrival: Arrival::Spread, ..closed };
+    for (point, tokio, asyncio) in [(closed, [90.0, 110.0], 80.0), (spread, [200.0, 300.0], 100.0)]
+    {
+        for (server, rates, cpu) in [
+            (bench::TOKIO, tokio, 11.0),
+            (bench::PY_ASYNCIO, [asyncio, asyncio], 20.0),
+            (bench::FLOOR, [150.0, 150.0], 10.0),
+        ] {
+            let runs: Vec<Run> = rates.iter().map(|&rps| run_of(rps, cpu)).collect();
+            let median = bench::median(&runs);
+            measurements.push(Measurement { server: server.to_string(), point, runs, median });
+        }
+    }
+    for rate in [1000, 5000] {
+        let point = Point { rate: Some(rate), ..spread };
+        let run = Run { p50_us: rate as f64 / 10.0, p99_us: rate as f64, ..run_of(900.0, 1.0) };
+        measurements.push(Measurement {
+            server: bench::TOKIO.to_string(),
+            point,
+            runs: vec![run.clone()],
+            median: run,
+        });
+    }
+    Results {
+        machine: vec![],
+        settings: Settings { repeats: 2, seconds: 1.0, hello_requests: 1, pinned: false },
+        servers: vec![],
+        targets: bench::targets(&measurements, &[closed, spread]),
+        measurements,
+    }
+}
+
+#[test]
+fn pattern_ratios_are_taken_round_by_round_with_their_spread() {
+    let results = pattern_sample();
+    let ratios = bench::pattern_ratios(&results.measurements);
+    let tokio_spread = ratios
+        .iter()
+        .find(|r| r.claim.starts_with("tokio req/s") && r.arrival == Arrival::Spread)
+        .unwrap();
+    assert_eq!(tokio_spread.rounds, vec![2.0, 3.0]);
+    assert_eq!(tokio_spread.spread(), (2.5, 2.0, 3.0));
+    let cpu = ratios.iter().find(|r| r.claim.starts_with("tokio CPU")).unwrap();
+    assert!((cpu.spread().0 - 1.1).abs() < 1e-9);
+    // The open-loop points are left out of the targets and the main table.
+    assert!(results.targets[0].ratios.iter().all(|(label, _)| !label.contains("offered")));
+    let table = render::table(&results);
+    assert!(table.contains("| echo (spread) | tokio | 100 | 64 |"), "{table}");
+    assert!(!table.contains("offered"), "{table}");
+    let patterns = render::patterns(&results);
+    assert!(patterns.contains("| tokio req/s / python asyncio | spread | 2.50 | 2.00–3.00 | 2 |"));
+    assert!(patterns.contains("| spread | tokio | 250 | 200–300 |"), "{patterns}");
+    assert!(patterns.contains("| 100 conns × 64 B | tokio | 5\u{2009}000 | 900 | 500 | 5000 |"));
+    let chart = render::latency_chart(&results);
+    assert!(chart.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(chart.contains("fill=\"currentColor\"") && !chart.contains("fill=\"white\""));
+    assert_eq!(chart.matches("<polyline").count(), 2, "p99 and p50 of the one server");
+    assert_eq!(chart.matches("<circle").count(), 2, "one mark per offered rate");
 }

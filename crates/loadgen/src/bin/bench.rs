@@ -1,8 +1,9 @@
 //! `bench`: the benchmark driver `scripts/bench.sh` runs (pinned to core 1).
 //!
 //! usage: bench --bin-dir DIR --root DIR [--python PYTHON] [--smoke] [--report-only]
-//! Writes ROOT/bench/results.json, ROOT/book/generated/bench-table.md and
-//! bench-chart.svg; with --smoke, a tiny run into ROOT/target/bench-smoke/.
+//! Writes ROOT/bench/results.json, ROOT/book/generated/bench-table.md,
+//! bench-chart.svg, bench-patterns.md and bench-latency.svg; with --smoke, a
+//! tiny run into ROOT/target/bench-smoke/.
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -69,6 +70,18 @@ fn run() -> Result<()> {
     write(&results_path, &(serde_json::to_string_pretty(&results)? + "\n"))?;
     write(&generated.join("bench-table.md"), &render::table(&results))?;
     write(&generated.join("bench-chart.svg"), &render::chart(&results))?;
+    write(&generated.join("bench-patterns.md"), &render::patterns(&results))?;
+    write(&generated.join("bench-latency.svg"), &render::latency_chart(&results))?;
+    for ratio in bench::pattern_ratios(&results.measurements) {
+        if !ratio.rounds.is_empty() {
+            let (median, low, high) = ratio.spread();
+            say!(
+                "  --  {} ({:?} arrivals): median {median:.2}, rounds {low:.2}-{high:.2}",
+                ratio.claim,
+                ratio.arrival
+            )?;
+        }
+    }
     for target in &results.targets {
         let verdict = if target.claim.contains("no target") {
             "--"
