@@ -317,14 +317,25 @@ pub fn hint(course: &Course, id: &str, lang: Lang) -> Result<ExitCode> {
         };
         writeln!(out, "{text}").context(STDOUT)?;
         for (n, hint) in exercise.hints.iter().enumerate() {
-            writeln!(out, "\n{} {}/{count}: {}", lang.pick("Hint", "提示"), n + 1, hint.get(lang))
-                .context(STDOUT)?;
+            let colon = lang.pick(": ", "：");
+            writeln!(
+                out,
+                "\n{} {}/{count}{colon}{}",
+                lang.pick("Hint", "提示"),
+                n + 1,
+                hint.get(lang)
+            )
+            .context(STDOUT)?;
         }
         return Ok(ExitCode::SUCCESS);
     };
     seen.hints.push(n);
     let text = exercise.hints[n - 1].get(lang);
-    writeln!(out, "{} {n}/{count} ({id}): {text}", lang.pick("Hint", "提示")).context(STDOUT)?;
+    let line = match lang {
+        Lang::En => format!("Hint {n}/{count} ({id}): {text}"),
+        Lang::Zh => format!("提示 {n}/{count}（{id}）：{text}"),
+    };
+    writeln!(out, "{line}").context(STDOUT)?;
     if seen.hints.len() < count {
         let more = lang.pick("Run it again for the next hint.", "再运行一次，可以看到下一条提示。");
         writeln!(out, "{more}").context(STDOUT)?;
