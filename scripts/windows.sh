@@ -523,8 +523,9 @@ if [ "$full_run" = 1 ]; then
       cp "/cache/exercises-target/$1/debug/"*.exe "/cache/prebuilt/$kind/"
     done' sh "$target" || status=$?
   say "checking them under Wine: lab.exe verify --prebuilt (full output: $cache/last-exercises.log)"
+  # /cache/target is the chroot's own CARGO_TARGET_DIR (chroot_env above).
   run_job "${SOCKETS_WINE_TEST_TIMEOUT:-1200}" "$cache/last-exercises.log" \
-    wine "/cache/target/$target/debug/lab.exe" verify --prebuilt /cache/prebuilt || status=$?
+    wine "/cache/target/${target}/debug/lab.exe" verify --prebuilt /cache/prebuilt || status=$?
   exercises_note="$(tail -n 1 "$cache/last-exercises.log" | tr -d '\r') ($((SECONDS - exercises_started)) s)"
 fi
 
