@@ -381,6 +381,8 @@ pub fn watch(course: &Course, id: Option<&str>, manual: bool, lang: Lang) -> Res
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
+        // Taken before the check: a save while it runs (or right after) is a change too.
+        let before = stamp(&current.dir.join("src"));
         let _ = check(course, Some(&current.id), false, lang)?;
         if Progress::load(course).exercises.get(&current.id).and_then(|s| s.passed) == Some(true) {
             match first_unsolved(course, &Progress::load(course)) {
@@ -411,7 +413,6 @@ pub fn watch(course: &Course, id: Option<&str>, manual: bool, lang: Lang) -> Res
                 _ => return Ok(ExitCode::SUCCESS),
             }
         }
-        let before = stamp(&current.dir.join("src"));
         while stamp(&current.dir.join("src")) == before {
             std::thread::sleep(Duration::from_millis(300));
         }

@@ -138,10 +138,19 @@ fn watch_checks_again_when_the_file_is_saved() {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("lab"));
     command.arg("--course").arg(&course.root).args(["--lang", "en", "watch", "tcp-echo"]);
     command.env("CARGO_TARGET_DIR", course.root.join("target"));
-    let mut watch =
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    /// `cargo lab watch` runs until it is killed: killed on drop, pass or fail.
+    struct Watch(std::process::Child);
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut watch = Watch(
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap(),
+    );
     let (lines, seen) = std::sync::mpsc::channel();
-    let stdout = watch.stdout.take().unwrap();
+    let stdout = watch.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let _ = lines.send(line);
@@ -159,7 +168,7 @@ fn watch_checks_again_when_the_file_is_saved() {
     course.solve("tcp-echo"); // "saving" the file
     wait_for("all 4 checks passed");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while watch.try_wait().unwrap().is_none() {
+    while watch.0.try_wait().unwrap().is_none() {
         assert!(
             std::time::Instant::now() < deadline,
             "watch did not stop once the exercise passed"
