@@ -537,3 +537,14 @@ pub fn recv_from(socket: &UdpSocket) -> Result<(Vec<u8>, SocketAddr), Failure> {
         Err(error) => fail!("receiving a datagram failed: {error}", "接收数据报失败：{error}"),
     }
 }
+
+/// The line of `text` (a program's stderr) that says what went wrong: the first
+/// with "error" or "panicked" in it (a backtrace may follow it), else the last one.
+pub fn error_line(text: &str) -> Text {
+    let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let error = |line: &&str| line.to_lowercase().contains("error") || line.contains("panicked");
+    match lines().find(error).or_else(|| lines().next_back()) {
+        Some(line) => Text::new(line, line),
+        None => Text::new("(none)", "（无）"),
+    }
+}

@@ -261,9 +261,7 @@ fn run_counted(run: &Run, count: u64) -> Result<(Finished, Tally), Failure> {
 /// The program ended with code 0 and printed exactly one line `N round trips in T ms`: (N, T).
 fn parse_report(finished: &Finished, count: u64) -> Result<(u64, f64), Failure> {
     if finished.code != Some(0) {
-        let code = finished
-            .code
-            .map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string());
+        let code = exit_code(finished);
         let stderr = stderr_head(&finished.stderr);
         fail!(
             "`round-trips ADDRESS {count}` should exit with code 0; it exited with {code}, its error output: {stderr}",
@@ -404,9 +402,7 @@ fn refused(run: &Run) -> Outcome {
     let lines: Vec<&str> = finished.stderr.lines().filter(|line| !line.trim().is_empty()).collect();
     let stderr = stderr_head(&finished.stderr);
     if finished.code != Some(1) {
-        let code = finished
-            .code
-            .map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string());
+        let code = exit_code(&finished);
         fail!(
             "`round-trips {address} 3` with nothing listening on {address} should exit with code 1; it exited with {code}, its error output: {stderr}",
             "`round-trips {address} 3` 的目标 {address} 上没有程序在监听，它应当以退出码 1 结束；它的退出码是 {code}，错误输出：{stderr}"
@@ -445,9 +441,7 @@ fn expect_percentiles(
     let finished = program.finish(WAIT)?;
     let (en, zh) = (&what.en, &what.zh);
     if finished.code != Some(0) {
-        let code = finished
-            .code
-            .map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string());
+        let code = exit_code(&finished);
         let stderr = stderr_head(&finished.stderr);
         fail!(
             "with {en} on stdin the program should print 4 lines and exit with code 0; it exited with {code}, its error output: {stderr}",
@@ -552,9 +546,7 @@ fn expect_error(run: &Run, input: &str, what: &Text, needle: Option<&str>) -> Ou
     let (en, zh) = (&what.en, &what.zh);
     let stderr = stderr_head(&finished.stderr);
     if finished.code != Some(1) {
-        let code = finished
-            .code
-            .map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string());
+        let code = exit_code(&finished);
         let panicked = if finished.code == Some(101) { " (a panic)" } else { "" };
         let panicked_zh = if finished.code == Some(101) { "（panic 了）" } else { "" };
         fail!(
@@ -607,4 +599,9 @@ fn empty_input(run: &Run) -> Outcome {
     expect_error(run, "", &what, None)?;
     let what = tr!("only blank lines", "只有空行");
     expect_error(run, "\n  \n\n", &what, None)
+}
+
+/// The exit code as the messages show it.
+fn exit_code(finished: &Finished) -> String {
+    finished.code.map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string())
 }

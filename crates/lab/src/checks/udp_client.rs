@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::fail;
 use crate::lang::Text;
+use crate::probe::error_line;
 use crate::probe::{Check, Failure, Finished, Outcome, Program, Run, WAIT, show, udp_socket};
 use crate::tr;
 
@@ -99,50 +100,6 @@ fn next_datagram(socket: &UdpSocket, timeout: Duration) -> Option<(Vec<u8>, Sock
     }
 }
 
-/// The line of `text` (a program's stderr) that says what went wrong: the first
-/// with "error" or "panicked" in it (a backtrace may follow it), else the last one.
-fn error_line(text: &str) -> Text {
-    let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
-    let error = |line: &&str| line.to_lowercase().contains("error") || line.contains("panicked");
-    match lines().find(error).or_else(|| lines().next_back()) {
-        Some(line) => Text::new(line, line),
-        None => Text::new("(none)", "（无）"),
-    }
-}
-
-/// Waits at most `timeout` for the program to exit, like [`Program::finish`]; with
-/// `errors`, also for its last error line: stderr is read by a thread of its own,
-/// which may not yet have read what the program wrote just before it exited
-/// (polled for a complete line, at most 1 s).
-fn finish(program: Program, timeout: Duration, errors: bool) -> Result<Finished, Failure> {
-    let deadline = Instant::now() + timeout;
-    while program.is_running() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
-    let exited = Instant::now();
-    let mut stderr = program.stderr_text();
-    if errors && !program.is_running() {
-        let settled = Instant::now() + Duration::from_secs(1);
-        while !stderr.ends_with('\n') && Instant::now() < settled {
-            thread::sleep(Duration::from_millis(10));
-            stderr = program.stderr_text();
-        }
-    }
-    let mut finished = program.finish(Duration::ZERO).map_err(|_| {
-        let secs = timeout.as_secs_f32();
-        Failure::new(tr!(
-            "the program did not finish within {secs} s (timed out: an endless loop, or waiting for an answer that never comes?)",
-            "程序在 {secs} 秒内没有结束（超时：是死循环，还是在等一个永远不会来的回答？）"
-        ))
-    })?;
-    if stderr.len() > finished.stderr.len() {
-        finished.stderr = stderr;
-    }
-    // The time of the exit, not of the end of the wait for stderr.
-    finished.elapsed = finished.elapsed.saturating_sub(exited.elapsed());
-    Ok(finished)
-}
-
 /// Waits at most `timeout` for the program's datagram `message` to the server.
 fn expect_request(
     server: &UdpSocket,
@@ -188,7 +145,7 @@ fn send(socket: &UdpSocket, bytes: &[u8], to: SocketAddr) -> Outcome {
 
 /// Waits for the program to exit, then expects exit code 0 and `reply` on stdout.
 fn expect_printed(program: Program, reply: &str, hint: usize) -> Result<Finished, Failure> {
-    let finished = finish(program, WAIT, false)?;
+    let finished = program.finish(WAIT)?;
     let printed = show(finished.stdout.as_bytes());
     let Text { en, zh } = error_line(&finished.stderr);
     if finished.code != Some(0) {
@@ -232,7 +189,7 @@ fn strangers_answer_first(run: &Run, strangers: usize) -> Outcome {
     }
     let reply = format!("pong {strangers}");
     send(&server, reply.as_bytes(), client)?;
-    let finished = finish(program, WAIT, false)?;
+    let finished = program.finish(WAIT)?;
     let printed = show(finished.stdout.as_bytes());
     let (zh_from, from) = (format!("陌生人（{}）", from.join("、")), from.join(", "));
     let from = if strangers == 1 {
@@ -283,7 +240,7 @@ fn strangers_do_not_extend_the_wait(run: &Run) -> Outcome {
             }
         }
     });
-    let finished = finish(program, Duration::from_secs(11), true);
+    let finished = program.finish(Duration::from_secs(11));
     drop(stop);
     let _ = spammer.join();
     let Ok(finished) = finished else {
@@ -392,7 +349,7 @@ fn gives_up_after_three(run: &Run) -> Outcome {
         check_gap(at.saturating_duration_since(last), n)?;
         last = at;
     }
-    let finished = finish(program, Duration::from_secs(6), true).map_err(|failure| {
+    let finished = program.finish(Duration::from_secs(6)).map_err(|failure| {
         let Text { en, zh } = failure.message;
         Failure::new(tr!(
             "the server answered none of the 3 datagrams; the program should then give up 1 s after the third; {en}",

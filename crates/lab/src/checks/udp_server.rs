@@ -7,6 +7,7 @@ use std::net::UdpSocket;
 
 use crate::fail;
 use crate::lang::Text;
+use crate::probe::error_line;
 use crate::probe::{Check, Failure, Outcome, Program, Run, WAIT, recv_from, show, udp_socket};
 use crate::tr;
 
@@ -107,17 +108,6 @@ fn exchange(
         );
     }
     Ok(reply)
-}
-
-/// The line of `text` (a program's stderr) that says what went wrong: the first
-/// with "error" or "panicked" in it (a backtrace may follow it), else the last one.
-fn error_line(text: &str) -> Text {
-    let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
-    let error = |line: &&str| line.to_lowercase().contains("error") || line.contains("panicked");
-    match lines().find(error).or_else(|| lines().next_back()) {
-        Some(line) => Text::new(line, line),
-        None => Text::new("(none)", "（无）"),
-    }
 }
 
 /// `message` as the student reads it: `"text"` (in Chinese, `数据报 "text"`).
