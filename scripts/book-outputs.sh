@@ -10,7 +10,11 @@
 # `cargo lab` ones of scripts/outputs/lab.sh, run on a fresh copy of exercises/);
 # each book includes its own. Each drawing scripts/outputs/NAME.py (Python
 # standard library only) writes book/generated/NAME.svg, the file named as its
-# first argument; --check compares those too.
+# first argument; --check compares those too. A scenario may also write a
+# drawing from a real run: `@@@ NAME.svg` sends what follows, verbatim, to
+# book/generated/NAME.svg. Its times differ on every run, so --check compares
+# such a drawing with every number taken out: what it shows (which arrows,
+# which labels, in which order) must match, not where exactly they fall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +49,10 @@ for line in (work / f"{name}.raw").read_text(encoding="utf-8").splitlines():
         continue
     files.setdefault(current, []).append(line)
 for file, lines in files.items():
-    if lines or file != name:
+    if file.endswith(".svg"):
+        (work / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (work / f"{file}.from-run").touch()
+    elif lines or file != name:
         (work / f"{file}.txt").write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 PY
 done
@@ -55,11 +62,21 @@ for drawing in scripts/outputs/*.py; do
   python3 "$drawing" "$work/$(basename "$drawing" .py).svg"
 done
 
+# without_numbers: stdin → stdout, every number removed (for drawings of real runs).
+without_numbers() { sed -E 's/-?[0-9]+(\.[0-9]+)?//g'; }
+
 if [ "$mode" = check ]; then
   status=0
   for file in "$work"/*.txt "$work"/*.svg; do
     name=$(basename "$file")
-    if ! diff -u "$out/$name" "$file"; then
+    if [ -e "$file.from-run" ]; then
+      # A drawing of a real run: compare what it shows, not where (see above).
+      if ! diff -u <(without_numbers < "$out/$name" 2>/dev/null) <(without_numbers < "$file") > "$work/$name.diff"; then
+        head -40 "$work/$name.diff"
+        echo "error: book/generated/$name shows something else than a fresh run: run scripts/book-outputs.sh and commit" >&2
+        status=1
+      fi
+    elif ! diff -u "$out/$name" "$file"; then
       echo "error: book/generated/$name is stale or missing: run scripts/book-outputs.sh and commit" >&2
       status=1
     fi
