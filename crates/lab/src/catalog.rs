@@ -18,6 +18,9 @@ pub const CHAPTERS: &[(&str, usize, &str, &str)] = &[
     ("concurrency", 11, "Many clients at once", "同时服务多个客户端"),
     ("framing", 12, "TCP is a byte stream", "TCP 是字节流"),
     ("measuring", 13, "Measuring", "测量"),
+    ("stop-and-wait", 15, "Stop-and-wait", "停止等待协议"),
+    ("sliding-windows", 16, "Sliding windows", "滑动窗口"),
+    ("file-transfer", 17, "One file, two transports", "一个文件，两种传输"),
 ];
 
 /// One exercise.

@@ -13,7 +13,7 @@ fn list_shows_every_exercise_in_both_languages() {
     for id in ["tcp-echo", "udp-retry", "bounded-pool", "percentiles"] {
         assert!(en.contains(id), "{id} missing from:\n{en}");
     }
-    assert!(en.contains("0 of 17 passed. Next: cargo lab check tcp-echo"), "{en}");
+    assert!(en.contains("0 of 20 passed. Next: cargo lab check tcp-echo"), "{en}");
     lab(&course)
         .args(["--lang", "zh", "list"])
         .assert()
@@ -66,7 +66,7 @@ fn a_solved_exercise_passes_and_the_next_one_comes_up() {
         .args(["--lang", "en", "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("1 of 17 passed. Next: cargo lab check tcp-peer-port"));
+        .stdout(predicate::str::contains("1 of 20 passed. Next: cargo lab check tcp-peer-port"));
 }
 
 #[test]

@@ -4,8 +4,11 @@ use crate::probe::Check;
 
 mod concurrency;
 mod failures;
+mod file_transfer;
 mod framing;
 mod measuring;
+mod sliding_windows;
+mod stop_and_wait;
 mod tcp_client;
 mod tcp_server;
 mod udp_client;
@@ -22,6 +25,9 @@ pub fn of(id: &str) -> &'static [Check] {
         concurrency::of,
         framing::of,
         measuring::of,
+        stop_and_wait::of,
+        sliding_windows::of,
+        file_transfer::of,
     ];
     chapters.iter().find_map(|of| of(id)).unwrap_or(&[])
 }
