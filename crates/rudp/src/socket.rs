@@ -1,0 +1,500 @@
+//! The socket driver: the protocol over a real, blocking [`UdpSocket`].
+//!
+//! [`connect`] gives an [`Outgoing`] connection (a [`Write`]), [`accept`] an
+//! [`Incoming`] one (a [`Read`]). Both are thin: they feed the state machine
+//! ([`Sender`], [`Receiver`]) the datagrams that arrive and the time from a
+//! monotonic clock, call its timer when due, and send what it hands back.
+//!
+//! Speed comes from doing little per datagram: the receiver reads every
+//! datagram that is already waiting (non-blocking reads) before it answers
+//! with **one** cumulative ACK for the batch; the sender picks up waiting
+//! ACKs without blocking between its sends, and blocks only when its window
+//! is full. Buffers are reused: nothing is allocated per datagram.
+//!
+//! Errors say what happened. The reason of the peer's ABORT, a peer that
+//! stopped answering, or a port where nothing listens (an ICMP "port
+//! unreachable", which the OS reports on a connected socket) are different
+//! messages. The [`Failure`] behind an error can be recovered: from an
+//! `io::Error` with `error.get_ref()` and `downcast_ref::<Failure>()`, from
+//! an `anyhow::Error` with `error.downcast_ref::<Failure>()`.
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::wire::{Kind, Segment};
+use crate::{Config, Endpoint, Failure, Protocol, Receiver, Sender, State, Stats};
+
+/// The longest a driver blocks in one read: it then looks at the clock again.
+const MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// Bigger than any UDP datagram, so that none is cut short.
+const RECV_BUFFER: usize = 65_536;
+
+// ANCHOR: rcvbuf
+/// What one 1472-byte datagram costs in a socket's receive buffer: the
+/// kernel counts its bookkeeping too (Linux: about 2.3 KB on loopback).
+const BUFFER_PER_DATAGRAM: usize = 4096;
+
+/// Asks for a receive buffer (SO_RCVBUF) that holds a window of datagrams.
+/// Without it a window larger than the default buffer (about 90 datagrams
+/// on Linux) overflows it, and every overflow is a loss that costs an RTO.
+/// The OS may grant less (Linux caps it at `net.core.rmem_max`): best effort.
+fn fit_receive_buffer(socket: &UdpSocket, window: u16) {
+    let socket = socket2::SockRef::from(socket);
+    let wanted = usize::from(window) * BUFFER_PER_DATAGRAM;
+    if socket.recv_buffer_size().is_ok_and(|size| size < wanted) {
+        let _ = socket.set_recv_buffer_size(wanted);
+    }
+}
+// ANCHOR_END: rcvbuf
+
+/// The loop shared by both ends: one socket, one peer, one state machine.
+#[derive(Debug)]
+struct Driver<E> {
+    socket: UdpSocket,
+    peer: SocketAddr,
+    /// Sender: the socket is connected to the peer (the OS filters, and reports ICMP errors).
+    connected: bool,
+    endpoint: E,
+    start: Instant,
+    nonblocking: bool,
+    recv: Vec<u8>,
+    out: Vec<u8>,
+}
+
+/// What one read from the socket found.
+enum Received {
+    Datagram(usize),
+    Nothing,
+}
+
+impl<E: Endpoint> Driver<E> {
+    fn new(
+        socket: UdpSocket,
+        peer: SocketAddr,
+        connected: bool,
+        endpoint: E,
+        start: Instant,
+    ) -> Self {
+        Self {
+            socket,
+            peer,
+            connected,
+            endpoint,
+            start,
+            nonblocking: false,
+            recv: vec![0; RECV_BUFFER],
+            out: Vec::with_capacity(2048),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn set_nonblocking(&mut self, nonblocking: bool) -> io::Result<()> {
+        if self.nonblocking != nonblocking {
+            self.socket.set_nonblocking(nonblocking)?;
+            self.nonblocking = nonblocking;
+        }
+        Ok(())
+    }
+
+    /// The peer is gone, as the OS learnt from an ICMP "port unreachable".
+    fn unreachable(&self) -> io::Error {
+        io::Error::new(
+            ErrorKind::ConnectionRefused,
+            format!("nothing is listening at {} (ICMP port unreachable)", self.peer),
+        )
+    }
+
+    /// One datagram from the peer into `self.recv`, if there is one.
+    fn receive(&mut self) -> io::Result<Received> {
+        loop {
+            let result = if self.connected {
+                self.socket.recv(&mut self.recv).map(|len| (len, self.peer))
+            } else {
+                self.socket.recv_from(&mut self.recv)
+            };
+            match result {
+                Ok((len, from)) if from == self.peer => return Ok(Received::Datagram(len)),
+                // Back to the caller, so that its timers still run when
+                // strangers keep a blocking receive busy.
+                Ok((len, from)) => {
+                    self.stranger(from, len)?;
+                    return Ok(Received::Nothing);
+                }
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    return Ok(Received::Nothing);
+                }
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                // A connected socket: the peer's port is closed. Unconnected
+                // (Windows reports an earlier send's ICMP error on any recv): ignored.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    if self.connected {
+                        return Err(self.unreachable());
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// A datagram from someone else than the peer: a second sender's SYN
+    /// hears that this receiver is busy; anything else is ignored.
+    fn stranger(&mut self, from: SocketAddr, len: usize) -> io::Result<()> {
+        if let Ok(segment) = Segment::decode(&self.recv[..len])
+            && segment.kind == Kind::Syn
+        {
+            let reason = b"busy: another transfer is in progress, try again later";
+            let abort = Segment::new(Kind::Abort, 0, 0, 0).with_payload(reason).encode();
+            let _ = self.socket.send_to(&abort, from); // a courtesy: if it fails, they retry
+        }
+        Ok(())
+    }
+
+    fn send_out(&mut self) -> io::Result<()> {
+        loop {
+            let result = if self.connected {
+                self.socket.send(&self.out)
+            } else {
+                self.socket.send_to(&self.out, self.peer)
+            };
+            match result {
+                Ok(_) => return Ok(()),
+                // The socket's send buffer is full: wait for room (blocking send).
+                Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                    self.set_nonblocking(false)?
+                }
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error)
+                    if self.connected
+                        && matches!(
+                            error.kind(),
+                            ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+                        ) =>
+                {
+                    return Err(self.unreachable());
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Sends everything the state machine has to send.
+    fn flush(&mut self) -> io::Result<()> {
+        while self.endpoint.poll_transmit(self.now(), &mut self.out) {
+            self.send_out()?;
+        }
+        Ok(())
+    }
+
+    fn fire_timer(&mut self) {
+        let now = self.now();
+        if self.endpoint.next_timer().is_some_and(|at| at <= now) {
+            self.endpoint.on_timer(now);
+        }
+    }
+
+    fn feed(&mut self, len: usize) {
+        let now = self.now();
+        self.endpoint.on_datagram(now, &self.recv[..len]);
+    }
+
+    // ANCHOR: step
+    /// One round: take every datagram already waiting, run the timer, send
+    /// what is due. With `block`, first wait for a datagram or the timer.
+    fn step(&mut self, block: bool) -> io::Result<()> {
+        if block {
+            self.flush()?; // nothing may stay unsent while we wait
+            let now = self.now();
+            let wait = self.endpoint.next_timer().map_or(MAX_WAIT, |at| at.saturating_sub(now));
+            if !wait.is_zero() {
+                self.set_nonblocking(false)?;
+                // At least 1 ms: a zero timeout means "block forever" to the OS.
+                self.socket
+                    .set_read_timeout(Some(wait.clamp(Duration::from_millis(1), MAX_WAIT)))?;
+                if let Received::Datagram(len) = self.receive()? {
+                    self.feed(len);
+                }
+            }
+        }
+        self.set_nonblocking(true)?;
+        while let Received::Datagram(len) = self.receive()? {
+            self.feed(len);
+        }
+        self.fire_timer();
+        self.flush()
+    }
+    // ANCHOR_END: step
+
+    /// The connection's failure as an `io::Error` (the [`Failure`] inside).
+    fn failed(&self) -> Option<io::Error> {
+        match self.endpoint.state() {
+            State::Failed(failure) => Some(io::Error::other(failure)),
+            _ => None,
+        }
+    }
+}
+
+/// A connection that sends: bytes written to it arrive at the peer's
+/// [`Incoming`], in order, once. Call [`Outgoing::finish`] at the end.
+#[derive(Debug)]
+pub struct Outgoing {
+    driver: Driver<Sender>,
+}
+
+// ANCHOR: connect
+/// Connects `socket` (bound, e.g. to `127.0.0.1:0`) to a receiver at `peer`:
+/// sends the SYN until a SYN-ACK comes back.
+///
+/// # Errors
+///
+/// A socket error, nothing listening at `peer`, no answer after
+/// `config.max_retries` tries, or the receiver's ABORT (e.g. it is busy).
+pub fn connect(socket: UdpSocket, peer: SocketAddr, config: Config) -> Result<Outgoing> {
+    socket.connect(peer).with_context(|| format!("cannot connect a UDP socket to {peer}"))?;
+    fit_receive_buffer(&socket, config.window); // for the ACKs: they are small, but many
+    let sender = Sender::new(config);
+    let mut driver = Driver::new(socket, peer, true, sender, Instant::now());
+    loop {
+        driver.step(true).with_context(|| format!("cannot connect to {peer}"))?;
+        match driver.endpoint.state() {
+            State::Connecting => {}
+            State::Failed(failure) => {
+                return Err(anyhow::Error::new(failure))
+                    .with_context(|| format!("cannot connect to {peer}"));
+            }
+            _ => return Ok(Outgoing { driver }),
+        }
+    }
+}
+// ANCHOR_END: connect
+
+impl Outgoing {
+    /// The receiver's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.driver.peer
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.driver.endpoint.stats()
+    }
+
+    /// Sends everything that is left and the FIN, and waits until the
+    /// receiver has acknowledged all of it: its verdict was "ok".
+    ///
+    /// # Errors
+    ///
+    /// The receiver's ABORT with its reason (e.g. a wrong checksum), a
+    /// receiver that stopped answering, or a socket error. The error wraps a
+    /// [`Failure`] when the protocol failed.
+    pub fn finish(mut self) -> Result<Stats> {
+        self.driver.endpoint.close();
+        loop {
+            match self.driver.endpoint.state() {
+                State::Done => return Ok(self.stats()),
+                State::Failed(failure) => return Err(anyhow::Error::new(failure)),
+                _ => self.driver.step(true).context("the transfer failed")?,
+            }
+        }
+    }
+
+    /// Gives up: the receiver gets an ABORT with `reason`.
+    ///
+    /// # Errors
+    ///
+    /// A socket error while sending the ABORT.
+    pub fn abort(mut self, reason: &str) -> Result<()> {
+        self.driver.endpoint.abort(reason);
+        self.driver.flush().context("cannot send the ABORT")
+    }
+}
+
+impl Write for Outgoing {
+    // ANCHOR: write
+    /// Takes what fits into the send buffer and drives the connection;
+    /// blocks while the buffer is full and the window closed.
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            if let Some(error) = self.driver.failed() {
+                return Err(error);
+            }
+            let taken = self.driver.endpoint.write(data);
+            self.driver.step(taken == 0 && !data.is_empty())?;
+            if taken > 0 || data.is_empty() {
+                return Ok(taken);
+            }
+            if self.driver.endpoint.state() == State::Done {
+                return Err(io::Error::new(ErrorKind::BrokenPipe, "the connection is closed"));
+            }
+        }
+    }
+    // ANCHOR_END: write
+
+    /// Sends what the windows allow now (it does not wait for ACKs: that is
+    /// [`Outgoing::finish`]).
+    fn flush(&mut self) -> io::Result<()> {
+        self.driver.step(false)?;
+        self.driver.failed().map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Outgoing {
+    /// Dropped before the end (an error in the sending program): the
+    /// receiver hears so at once instead of waiting for its idle timeout.
+    fn drop(&mut self) {
+        if !matches!(self.driver.endpoint.state(), State::Done | State::Failed(_)) {
+            self.driver.endpoint.abort("the sender stopped before the end of the transfer");
+            let _ = self.driver.flush();
+        }
+    }
+}
+
+/// A connection that receives: read the bytes, then give a verdict with
+/// [`Incoming::finish`].
+#[derive(Debug)]
+pub struct Incoming {
+    driver: Driver<Receiver>,
+    finished: bool,
+}
+
+// ANCHOR: accept
+/// Waits on `socket` for a sender's SYN, answers it, and returns the
+/// connection. One transfer at a time per socket: while it lasts, other
+/// senders are told the receiver is busy. A SYN the receiver refuses (an
+/// unknown protocol) is answered with an ABORT, and the wait goes on.
+///
+/// # Errors
+///
+/// A socket error.
+pub fn accept(socket: &UdpSocket, config: Config) -> Result<Incoming> {
+    let socket = socket.try_clone().context("cannot clone the UDP socket")?;
+    fit_receive_buffer(&socket, config.window);
+    socket.set_nonblocking(false).context("cannot make the UDP socket blocking")?;
+    socket.set_read_timeout(None).context("cannot clear the socket's read timeout")?;
+    let mut buf = vec![0u8; RECV_BUFFER];
+    let start = Instant::now();
+    loop {
+        let (len, peer) = match socket.recv_from(&mut buf) {
+            Ok(received) => received,
+            // Windows: an ICMP error about an earlier datagram we sent. Not fatal to a server.
+            Err(error)
+                if matches!(error.kind(), ErrorKind::ConnectionReset | ErrorKind::Interrupted) =>
+            {
+                continue;
+            }
+            Err(error) => return Err(error).context("cannot receive a datagram"),
+        };
+        if !matches!(Segment::decode(&buf[..len]), Ok(Segment { kind: Kind::Syn, .. })) {
+            continue; // a stray datagram (e.g. from a transfer that ended)
+        }
+        let mut receiver = Receiver::new(config.clone());
+        receiver.on_datagram(start.elapsed(), &buf[..len]);
+        let mut driver = Driver::new(socket.try_clone()?, peer, false, receiver, start);
+        driver.flush().with_context(|| format!("cannot answer {peer}"))?;
+        if driver.endpoint.state() == State::Open {
+            return Ok(Incoming { driver, finished: false });
+        }
+    }
+}
+// ANCHOR_END: accept
+
+impl Incoming {
+    /// The sender's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.driver.peer
+    }
+
+    /// The protocol the sender chose.
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.driver.endpoint.protocol()
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.driver.endpoint.stats()
+    }
+
+    /// The verdict, after [`Read`] returned `Ok(0)` (the end): `Ok(())`
+    /// acknowledges the end, so the sender's [`Outgoing::finish`] succeeds;
+    /// `Err(reason)` sends an ABORT with the reason, which the sender's
+    /// `finish` returns as its error. Either way the receiver then lingers
+    /// for [`Config::linger`], to repeat its answer if it was lost.
+    ///
+    /// # Errors
+    ///
+    /// A socket error, `Ok(())` before the end (the sender is told to
+    /// stop), or the sender's own ABORT.
+    pub fn finish(mut self, verdict: Result<(), String>) -> Result<Stats> {
+        let ok = verdict.is_ok();
+        if ok && !self.driver.endpoint.at_end() {
+            self.driver.endpoint.finish(verdict);
+            let _ = self.driver.flush();
+            bail!("the transfer is not over: the sender has more to send (it was told to stop)");
+        }
+        self.driver.endpoint.finish(verdict);
+        self.finished = true;
+        loop {
+            match self.driver.endpoint.state() {
+                State::Done => return Ok(self.stats()),
+                State::Failed(Failure::Aborted(_)) if !ok => return Ok(self.stats()),
+                State::Failed(failure) => return Err(anyhow!(failure)),
+                _ => self.driver.step(true).context("cannot answer the sender")?,
+            }
+        }
+    }
+}
+
+impl Read for Incoming {
+    // ANCHOR: read
+    /// In-order bytes; `Ok(0)` at the end of the transfer (after the FIN).
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            self.driver.step(false)?; // every waiting datagram, then one ACK
+            let count = self.driver.endpoint.read(buf);
+            if count > 0 {
+                self.driver.flush()?; // a window update, if room came back
+                return Ok(count);
+            }
+            if self.driver.endpoint.at_end() {
+                return Ok(0);
+            }
+            if let Some(error) = self.driver.failed() {
+                return Err(error);
+            }
+            self.driver.step(true)?; // nothing yet: wait for a datagram or the timer
+            let count = self.driver.endpoint.read(buf);
+            if count > 0 {
+                self.driver.flush()?;
+                return Ok(count);
+            }
+        }
+    }
+    // ANCHOR_END: read
+}
+
+impl Drop for Incoming {
+    /// Dropped without a verdict (the receiving program failed): the sender
+    /// hears so at once.
+    fn drop(&mut self) {
+        if !self.finished && !matches!(self.driver.endpoint.state(), State::Done | State::Failed(_))
+        {
+            self.driver.endpoint.abort("the receiver stopped before the end of the transfer");
+            let _ = self.driver.flush();
+        }
+    }
+}
