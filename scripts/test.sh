@@ -22,6 +22,7 @@ step "cargo test --workspace, with at most 256 open files (macOS's default soft 
 step "Windows lane: cross-build for x86_64-pc-windows-gnu and run the tests under Wine (scripts/windows.sh)"
 scripts/windows.sh
 step "scripts/bench.sh --smoke (every benchmark server answers, reports render)" && scripts/bench.sh --smoke
+step "scripts/transfer-bench.sh --smoke (every transfer row runs and is verified, reports render)" && scripts/transfer-bench.sh --smoke
 step "offline classroom bundle: made, zipped, built and run with the network cut (scripts/offline-check.sh)"
 scripts/offline-check.sh
 
