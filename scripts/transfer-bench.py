@@ -390,7 +390,8 @@ class Bench:
         send_args, receive_args = [], []
         if mode == "memory":
             if "--bytes" in send_help and "--discard" in receive_help:
-                send_args, receive_args = ["--bytes", size], ["--discard"]
+                # The transport alone, as iperf3 measures it: no file, no hash.
+                send_args, receive_args = ["--bytes", size, "--no-verify"], ["--discard", "--no-verify"]
             elif self.shm:  # tmpfs: files in memory, no disk
                 note = "tmpfs files (no memory-to-memory mode in send-file)"
             else:
@@ -398,7 +399,7 @@ class Bench:
         if mode == "file":
             if "--no-verify" not in send_help:
                 raise Skip("send-file always verifies (no --no-verify): the verified row is file to file")
-            send_args = ["--no-verify"]
+            send_args, receive_args = ["--no-verify"], ["--no-verify"]
         base = self.shm if note and mode == "memory" else self.work
         out_dir = base / f"out-{mode}-{over}"
         out_dir.mkdir(parents=True, exist_ok=True)

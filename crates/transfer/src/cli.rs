@@ -42,10 +42,14 @@ pub fn parse_timeout(text: &str) -> Result<Duration> {
 }
 
 /// `10485760 bytes in 0.021 s (499.3 MB/s), blake3 9f86d0…`: MB are 10^6 bytes.
-pub fn summary(bytes: u64, elapsed: Duration, hash: &blake3::Hash) -> String {
+/// (`None`: `--no-verify`, no checksum was computed.)
+pub fn summary(bytes: u64, elapsed: Duration, hash: Option<&blake3::Hash>) -> String {
     let seconds = elapsed.as_secs_f64();
     let rate = if seconds > 0.0 { bytes as f64 / seconds / 1e6 } else { f64::INFINITY };
-    format!("{bytes} bytes in {seconds:.3} s ({rate:.1} MB/s), blake3 {}", hash.to_hex())
+    let checksum = hash.map_or("not verified (--no-verify)".to_string(), |hash| {
+        format!("blake3 {}", hash.to_hex())
+    });
+    format!("{bytes} bytes in {seconds:.3} s ({rate:.1} MB/s), {checksum}")
 }
 
 #[cfg(test)]
@@ -83,7 +87,7 @@ mod tests {
     #[test]
     fn the_summary_has_bytes_time_rate_and_hash() {
         let hash = blake3::hash(b"");
-        let line = summary(2_000_000, Duration::from_secs(2), &hash);
+        let line = summary(2_000_000, Duration::from_secs(2), Some(&hash));
         assert_eq!(line, format!("2000000 bytes in 2.000 s (1.0 MB/s), blake3 {}", hash.to_hex()));
     }
 }

@@ -38,6 +38,9 @@ pub struct Policy {
     pub max_size: u64,
     /// Whether an existing file of the same name may be replaced.
     pub overwrite: bool,
+    /// For measuring the transport alone: read the content and keep nothing
+    /// (no file is created, so an existing one does not matter).
+    pub discard: bool,
 }
 
 /// Decides on a header before any byte is written: the final path if the
@@ -51,6 +54,9 @@ pub fn check(header: &Header, policy: &Policy) -> Result<PathBuf, String> {
         ));
     }
     let path = policy.dir.join(name);
+    if policy.discard {
+        return Ok(path); // nothing will be written there
+    }
     // symlink_metadata: a link is a name that exists, wherever it points.
     match fs::symlink_metadata(&path) {
         Ok(meta) if meta.is_dir() => Err(format!("{name} exists and is a directory")),
@@ -251,6 +257,11 @@ impl fmt::Display for StoreError {
             StoreError::Write { received, error } => {
                 write!(f, "cannot write the file after {received} bytes: {}", describe_write(error))
             }
+            StoreError::Mismatch { expected, .. } if expected.as_bytes() == &[0; 32] => write!(
+                f,
+                "checksum mismatch: the sender sent no checksum (it ran with --no-verify; \
+                 so must the receiver, or neither); nothing was kept"
+            ),
             StoreError::Mismatch { expected, actual } => write!(
                 f,
                 "checksum mismatch: the sender's BLAKE3 is {}, the content received hashes to {} \
@@ -299,6 +310,9 @@ pub struct Reading<'a> {
     pub progress: &'a ProgressBar,
     /// The transport's read timeout, to name it when it strikes.
     pub timeout: Option<Duration>,
+    /// Hash the content and compare it with the trailer (off only to measure
+    /// the transport alone: `--no-verify`).
+    pub verify: bool,
 }
 
 // ANCHOR: receive_content
@@ -318,9 +332,9 @@ pub fn receive_content(
     size: u64,
     how: &mut Reading,
 ) -> Result<blake3::Hash, StoreError> {
-    let Reading { buffer, drain, progress, timeout } = how;
+    let Reading { buffer, drain, progress, timeout, verify } = how;
     let (drain, timeout) = (*drain, *timeout);
-    let mut hasher = blake3::Hasher::new();
+    let mut hasher = verify.then(blake3::Hasher::new);
     let mut received = 0u64;
     let mut failed: Option<io::Error> = None;
     let vanished = |received, error| StoreError::Vanished {
@@ -333,7 +347,9 @@ pub fn receive_content(
         let got = fill(reader, &mut buffer[..want]).map_err(|error| vanished(received, error))?;
         let chunk = &buffer[..got];
         if failed.is_none() {
-            hasher.update(chunk);
+            if let Some(hasher) = &mut hasher {
+                hasher.update(chunk);
+            }
             if let Err(error) = writer.write_all(chunk) {
                 if !drain {
                     return Err(StoreError::Write { received, error });
@@ -350,8 +366,11 @@ pub fn receive_content(
         return Err(StoreError::Write { received, error }); // the first failure is the cause
     }
     trailer_read?;
-    let actual = hasher.finalize();
     let expected = blake3::Hash::from_bytes(trailer);
+    let Some(hasher) = hasher else {
+        return Ok(expected); // --no-verify: the sender's word, unchecked
+    };
+    let actual = hasher.finalize();
     if actual != expected {
         // Hash's == compares in constant time (no matter here, but good habit).
         return Err(StoreError::Mismatch { expected, actual });
@@ -389,8 +408,13 @@ mod tests {
     fn receive(input: &[u8], size: u64, out: &mut impl Write) -> Result<blake3::Hash, StoreError> {
         let mut buffer = vec![0u8; 7]; // tiny, so that chunks split everywhere
         let progress = ProgressBar::hidden();
-        let mut how =
-            Reading { buffer: &mut buffer, drain: false, progress: &progress, timeout: None };
+        let mut how = Reading {
+            buffer: &mut buffer,
+            drain: false,
+            progress: &progress,
+            timeout: None,
+            verify: true,
+        };
         receive_content(&mut &input[..], out, size, &mut how)
     }
 
@@ -461,8 +485,13 @@ mod tests {
         let mut reader = &bytes[..];
         let mut buffer = [0u8; 16];
         let hidden = ProgressBar::hidden();
-        let mut how =
-            Reading { buffer: &mut buffer, drain: true, progress: &hidden, timeout: None };
+        let mut how = Reading {
+            buffer: &mut buffer,
+            drain: true,
+            progress: &hidden,
+            timeout: None,
+            verify: true,
+        };
         let error =
             receive_content(&mut reader, &mut SmallDisk { room: 10 }, 100, &mut how).unwrap_err();
         assert!(matches!(error, StoreError::Write { .. }), "{error:?}");
@@ -551,7 +580,7 @@ mod tests {
         let dir = temp_dir("check");
         fs::write(dir.join("old.txt"), b"x").unwrap();
         fs::create_dir(dir.join("sub")).unwrap();
-        let policy = Policy { dir: dir.clone(), max_size: 100, overwrite: false };
+        let policy = Policy { dir: dir.clone(), max_size: 100, overwrite: false, discard: false };
         let header = |name: &str, size| Header { name: name.to_string(), size };
         assert_eq!(check(&header("new.txt", 100), &policy), Ok(dir.join("new.txt")));
         assert!(check(&header("new.txt", 101), &policy).unwrap_err().contains("--max-size 100"));

@@ -72,8 +72,8 @@ pub struct Stored {
     pub header: Header,
     /// Where it is now.
     pub path: PathBuf,
-    /// Its BLAKE3, verified against the sender's.
-    pub hash: blake3::Hash,
+    /// Its BLAKE3: verified against the sender's, or `None` with `--no-verify`.
+    pub hash: Option<blake3::Hash>,
     /// When it was stored (before the verdict: rudp's verdict includes a linger).
     pub stored_at: Instant,
 }
@@ -116,6 +116,8 @@ pub struct ServeOptions<'a> {
     /// How long the sender may stay silent (for the error message; the
     /// transport enforces it).
     pub timeout: Option<Duration>,
+    /// Hash the content and compare (off only to measure the transport alone).
+    pub verify: bool,
 }
 
 // ANCHOR: serve_one
@@ -143,7 +145,8 @@ pub fn serve_one<R: ReceiveSide>(
         Ok(path) => path,
         Err(reason) => return fail(side, Some(header), Verdict::Refused(reason)),
     };
-    let part = match PartFile::create(&path) {
+    let created = (!options.policy.discard).then(|| PartFile::create(&path)); // --discard: none
+    let part = match created.transpose() {
         Ok(part) => part,
         Err(error) => {
             let reason = format!(
@@ -159,13 +162,16 @@ pub fn serve_one<R: ReceiveSide>(
         return Err(NotStored { header: Some(header), verdict, undelivered: Some(error) });
     }
     let progress = accepted(&header);
-    let mut how =
-        Reading { buffer, drain: R::DRAIN, progress: &progress, timeout: options.timeout };
+    let (drain, timeout, verify) = (R::DRAIN, options.timeout, options.verify);
+    let mut how = Reading { buffer, drain, progress: &progress, timeout, verify };
     let stored = store(&mut side, part, header.size, options.policy.overwrite, &mut how);
     progress.finish_and_clear();
     match stored {
         Ok(hash) => match (Instant::now(), side.verdict(&Verdict::Ok)) {
-            (stored_at, Ok(())) => Ok(Stored { header, path, hash, stored_at }),
+            (stored_at, Ok(())) => {
+                let hash = verify.then_some(hash);
+                Ok(Stored { header, path, hash, stored_at })
+            }
             // Stored and verified, but the sender never hears it: it will
             // report a failure, so we do too (the file stays: it is good).
             (_, Err(error)) => Err(NotStored {
@@ -188,13 +194,19 @@ pub fn serve_one<R: ReceiveSide>(
 /// Steps 2 to 4 for an accepted header: the content into the temporary
 /// file, hashed and compared with the trailer, the end of the stream, a
 /// sync, the rename. On any error `part` is dropped here, which removes it.
+/// (`None`: `--discard`, the content is read and thrown away.)
 fn store<R: ReceiveSide>(
     side: &mut R,
-    mut part: PartFile,
+    part: Option<PartFile>,
     size: u64,
     overwrite: bool,
     how: &mut Reading,
 ) -> Result<blake3::Hash, StoreError> {
+    let Some(mut part) = part else {
+        let hash = store::receive_content(side, &mut io::sink(), size, how)?;
+        side.end_of_stream(size, how.timeout)?;
+        return Ok(hash);
+    };
     let file = part.file().map_err(|error| StoreError::Write { received: 0, error })?;
     let hash = store::receive_content(side, file, size, how)?; // verified
     side.end_of_stream(size, how.timeout)?; // and nothing after it
@@ -263,14 +275,16 @@ pub fn describe_peer_error(error: &io::Error) -> String {
 
 // ANCHOR: send
 /// Sends `header`, then `size` bytes of `file` hashed on the way, then the
-/// hash; returns the hash once the receiver has said `ok`.
+/// hash; returns the hash once the receiver has said `ok`. (`verify` off,
+/// only to measure the transport alone: nothing hashed, a zero trailer.)
 pub fn send<S: SendSide>(
     mut side: S,
     file: &mut impl Read,
     header: &Header,
     buffer: &mut [u8],
     progress: &ProgressBar,
-) -> Result<blake3::Hash, SendError> {
+    verify: bool,
+) -> Result<Option<blake3::Hash>, SendError> {
     let size = header.size;
     let broke = |side: &mut S, sent, error: io::Error| match side.verdict_after(&error) {
         Some(verdict) => verdict_error(verdict),
@@ -284,7 +298,7 @@ pub fn send<S: SendSide>(
         Ok(Some(verdict)) => return Err(verdict_error(verdict)),
         Err(error) => return Err(answer_error(0, size, error)),
     }
-    let mut hasher = blake3::Hasher::new();
+    let mut hasher = verify.then(blake3::Hasher::new);
     let mut sent = 0u64;
     while sent < size {
         let want = buffer.len().min(usize::try_from(size - sent).unwrap_or(usize::MAX));
@@ -294,15 +308,18 @@ pub fn send<S: SendSide>(
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(SendError::File(error)),
         };
-        hasher.update(&buffer[..got]);
+        if let Some(hasher) = &mut hasher {
+            hasher.update(&buffer[..got]);
+        }
         if let Err(error) = side.write_all(&buffer[..got]) {
             return Err(broke(&mut side, sent, error));
         }
         sent += got as u64;
         progress.inc(got as u64);
     }
-    let hash = hasher.finalize();
-    if let Err(error) = side.write_all(hash.as_bytes()).and_then(|()| side.flush()) {
+    let hash = hasher.map(|hasher| hasher.finalize());
+    let trailer = hash.map_or([0; 32], |hash| *hash.as_bytes());
+    if let Err(error) = side.write_all(&trailer).and_then(|()| side.flush()) {
         return Err(broke(&mut side, sent, error));
     }
     match side.finish() {

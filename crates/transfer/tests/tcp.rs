@@ -411,3 +411,30 @@ fn the_sender_names_a_peer_that_does_not_speak_the_protocol() {
     );
     peer.join().unwrap();
 }
+
+#[test]
+fn the_measuring_modes_move_bytes_from_memory_to_nowhere() {
+    // What the benchmark runs to measure the transport alone: --bytes sends
+    // from memory, --discard keeps nothing, --no-verify (both ends) hashes nothing.
+    let target = TempDir::new("measure-dst");
+    let server = receiver(&target, &["--discard", "--no-verify"]);
+    let mut command = assert_cmd::Command::new(SENDER);
+    let address = server.address().to_string();
+    command.args(["--bytes", "5M", "--no-verify", &address]).timeout(testkit::TIMEOUT);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sent = stdout(&output);
+    assert!(sent.starts_with("Sent \"bytes-5242880.bin\""), "{sent}");
+    assert!(sent.trim_end().ends_with("not verified (--no-verify)"), "{sent}");
+    let received = server.stdout_line_containing("Received \"bytes-5242880.bin\"");
+    assert!(received.contains("5242880 bytes in "), "{received}");
+    assert!(target.entries().is_empty(), "--discard creates no file: {:?}", target.entries());
+
+    // A sender without a checksum and a receiver that expects one: caught, and told why.
+    let verifying = receiver(&target, &["--discard"]);
+    let address = verifying.address().to_string();
+    let mut command = assert_cmd::Command::new(SENDER);
+    command.args(["--bytes", "1000", "--no-verify", &address]).timeout(testkit::TIMEOUT);
+    let output = command.output().unwrap();
+    assert_clean_failure(&output, &["the sender sent no checksum", "--no-verify"]);
+}

@@ -22,14 +22,17 @@ use transfer::tcp::TcpReceiver;
 use transfer::transport::{NotStored, ServeOptions, Stored, Transport, serve_one};
 use transfer::udp::UdpReceiver;
 
-const USAGE: &str = "usage: receive-file [--over tcp|udp] [--dir DIR] [--max-size SIZE] [--overwrite] [--once] [--timeout SECONDS] [ADDRESS]\n\
+const USAGE: &str = "usage: receive-file [--over tcp|udp] [--dir DIR] [--max-size SIZE] [--overwrite] [--once] [--timeout SECONDS] [--discard] [--no-verify] [ADDRESS]\n\
     Receive files from send-file into DIR, one client at a time, on ADDRESS (default 127.0.0.1:9000).\n  \
     --over tcp|udp     the transport: TCP or our reliable UDP (default tcp)\n  \
     --dir DIR          where files go (default .); nothing is ever written outside it\n  \
     --max-size SIZE    refuse larger files before writing, e.g. 10M, 4GiB (default 4GiB)\n  \
     --overwrite        replace an existing file of the same name (default: refuse)\n  \
     --once             receive one transfer, then exit (0 only if it was stored)\n  \
-    --timeout SECONDS  drop a sender that sends nothing for this long (default 30)";
+    --timeout SECONDS  drop a sender that sends nothing for this long (default 30)\n\
+    To measure the transport alone (the benchmark does):\n  \
+    --discard          read each file and keep nothing (no file is created)\n  \
+    --no-verify        do not hash the content (the sender must use --no-verify too)";
 
 #[derive(Debug)]
 struct Config {
@@ -38,6 +41,7 @@ struct Config {
     policy: Policy,
     once: bool,
     timeout: Duration,
+    verify: bool,
 }
 
 fn main() -> ExitCode {
@@ -106,7 +110,11 @@ fn serve<R: transfer::transport::ReceiveSide>(
     config: &Config,
     buffer: &mut [u8],
 ) -> Result<Stored, String> {
-    let options = ServeOptions { policy: &config.policy, timeout: Some(config.timeout) };
+    let options = ServeOptions {
+        policy: &config.policy,
+        timeout: Some(config.timeout),
+        verify: config.verify,
+    };
     serve_one(side, &options, buffer, |header| accepted(header, peer))
         .map_err(|not_stored: NotStored| not_stored.describe())
 }
@@ -114,7 +122,7 @@ fn serve<R: transfer::transport::ReceiveSide>(
 /// Logs a stored transfer; a failed one is the error, naming the client.
 fn report(peer: SocketAddr, served: Result<Stored, String>, started: Instant) -> Result<()> {
     let stored = served.map_err(|reason| anyhow::anyhow!("client {peer}: {reason}"))?;
-    let line = summary(stored.header.size, stored.stored_at - started, &stored.hash);
+    let line = summary(stored.header.size, stored.stored_at - started, stored.hash.as_ref());
     log(format_args!("Received {:?} from {peer}: {line}", stored.header.name));
     Ok(())
 }
@@ -195,9 +203,15 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> 
     let mut config = Config {
         over: Transport::Tcp,
         address: SocketAddr::from(([127, 0, 0, 1], 9000)),
-        policy: Policy { dir: PathBuf::from("."), max_size: 4 << 30, overwrite: false },
+        policy: Policy {
+            dir: PathBuf::from("."),
+            max_size: 4 << 30,
+            overwrite: false,
+            discard: false,
+        },
         once: false,
         timeout: Duration::from_secs(30),
+        verify: true,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -220,6 +234,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> 
             }
             "--overwrite" => config.policy.overwrite = true,
             "--once" => config.once = true,
+            "--discard" => config.policy.discard = true,
+            "--no-verify" => config.verify = false,
             "--timeout" => {
                 let value = args.next().context("--timeout needs a number of seconds")?;
                 config.timeout = parse_timeout(&value).with_context(|| {

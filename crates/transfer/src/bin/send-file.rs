@@ -6,33 +6,44 @@
 //! On any failure one `error:` line on stderr (the receiver's own reason
 //! when it gave one) and exit code 1.
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use transfer::cli::{BUFFER_SIZE, parse_timeout, summary};
+use transfer::cli::{BUFFER_SIZE, parse_size, parse_timeout, summary};
 use transfer::protocol::Header;
 use transfer::tcp::TcpSender;
 use transfer::transport::{Transport, describe_peer_error, send};
 use transfer::udp::UdpSender;
 
-const USAGE: &str = "usage: send-file [--over tcp|udp] [--protocol sr|gbn|sw] [--timeout SECONDS] FILE [ADDRESS]\n\
+const USAGE: &str = "usage: send-file [--over tcp|udp] [--protocol sr|gbn|sw] [--timeout SECONDS] [--no-verify] FILE|--bytes N [ADDRESS]\n\
     Send FILE to receive-file on ADDRESS (default 127.0.0.1:9000), verified with BLAKE3.\n  \
     --over tcp|udp        the transport: TCP or our reliable UDP (default tcp)\n  \
     --protocol sr|gbn|sw  over udp: selective repeat, go-back-N or stop-and-wait (default sr)\n  \
-    --timeout SECONDS     give up when the receiver does not answer for this long (default 30)";
+    --timeout SECONDS     give up when the receiver does not answer for this long (default 30)\n\
+    To measure the transport alone (the benchmark does):\n  \
+    --bytes N             send N bytes from memory instead of a file (named bytes-N.bin)\n  \
+    --no-verify           do not hash (the receiver must use --no-verify too)";
 
 #[derive(Debug)]
 struct Config {
     over: Transport,
     protocol: Option<String>,
-    file: PathBuf,
+    /// A file, or `--bytes N` from memory.
+    source: Source,
     address: SocketAddr,
     timeout: Duration,
+    verify: bool,
+}
+
+#[derive(Debug)]
+enum Source {
+    File(PathBuf),
+    Bytes(u64),
 }
 
 fn main() -> ExitCode {
@@ -49,19 +60,14 @@ fn run() -> Result<()> {
     let Some(config) = parse_args(std::env::args().skip(1))? else {
         return print(USAGE);
     };
-    let shown = config.file.display();
-    let mut file = File::open(&config.file).with_context(|| format!("cannot open {shown}"))?;
-    let meta = file.metadata().with_context(|| format!("cannot read the size of {shown}"))?;
-    if !meta.is_file() {
-        bail!("{shown} is not a regular file");
-    }
-    // Only the base name travels: where the file goes is the receiver's business.
-    let name = config
-        .file
-        .file_name()
-        .and_then(|name| name.to_str())
-        .with_context(|| format!("{shown}: the file name is not UTF-8 (rename it first)"))?;
-    let header = Header { name: name.to_string(), size: meta.len() };
+    let (header, mut file) = match &config.source {
+        Source::File(path) => open(path)?,
+        Source::Bytes(size) => {
+            let content: Box<dyn Read> = Box::new(io::repeat(b'x').take(*size));
+            (Header { name: format!("bytes-{size}.bin"), size: *size }, content)
+        }
+    };
+    let name = &header.name;
     let progress = progress_bar(header.size);
     let mut buffer = vec![0u8; BUFFER_SIZE];
     let started = Instant::now();
@@ -76,7 +82,7 @@ fn run() -> Result<()> {
                     describe_peer_error(&error)
                 ))
             })?;
-            send(side, &mut file, &header, &mut buffer, &progress)
+            send(side, &mut file, &header, &mut buffer, &progress, config.verify)
                 .map_err(|error| failed(&error))?
         }
         Transport::Udp => {
@@ -88,13 +94,29 @@ fn run() -> Result<()> {
                     .map_err(|error| {
                         failed(&format!("{error:#} (is receive-file --over udp running there?)"))
                     })?;
-            send(side, &mut file, &header, &mut buffer, &progress)
+            send(side, &mut file, &header, &mut buffer, &progress, config.verify)
                 .map_err(|error| failed(&error))?
         }
     };
     progress.finish_and_clear();
-    let line = summary(header.size, started.elapsed(), &hash);
+    let line = summary(header.size, started.elapsed(), hash.as_ref());
     print(&format!("Sent {name:?} to {}: {line}", config.address))
+}
+
+/// Opens the file to send and makes its header: only the base name travels
+/// (where the file goes is the receiver's business).
+fn open(path: &Path) -> Result<(Header, Box<dyn Read>)> {
+    let shown = path.display();
+    let file = File::open(path).with_context(|| format!("cannot open {shown}"))?;
+    let meta = file.metadata().with_context(|| format!("cannot read the size of {shown}"))?;
+    if !meta.is_file() {
+        bail!("{shown} is not a regular file");
+    }
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .with_context(|| format!("{shown}: the file name is not UTF-8 (rename it first)"))?;
+    Ok((Header { name: name.to_string(), size: meta.len() }, Box::new(file)))
 }
 
 /// A progress bar on stderr if it is a terminal, else nothing (the summary line says it all).
@@ -122,6 +144,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> 
     let mut over = Transport::Tcp;
     let mut protocol = None;
     let mut timeout = Duration::from_secs(30);
+    let mut verify = true;
+    let mut bytes = None;
     let mut positional = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -146,6 +170,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> 
                     )
                 })?;
             }
+            "--no-verify" => verify = false,
+            "--bytes" => {
+                let value = args.next().context("--bytes needs a size")?;
+                bytes = Some(parse_size(&value).with_context(|| {
+                    format!("invalid --bytes {value:?} (expected bytes, e.g. 1048576, 10M or 4GiB)")
+                })?);
+            }
             "--" => positional.extend(args.by_ref()),
             _ if arg.starts_with('-') => bail!("unknown option {arg:?} (try --help)"),
             _ => positional.push(arg),
@@ -155,8 +186,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> 
         bail!("--protocol chooses a reliable-UDP protocol: it needs --over udp");
     }
     let mut positional = positional.into_iter();
-    let file =
-        PathBuf::from(positional.next().context("which file? (usage: send-file FILE [ADDRESS])")?);
+    let source = match bytes {
+        Some(size) => Source::Bytes(size),
+        None => Source::File(PathBuf::from(
+            positional.next().context("which file? (usage: send-file FILE [ADDRESS])")?,
+        )),
+    };
     let address = match positional.next() {
         None => SocketAddr::from(([127, 0, 0, 1], 9000)),
         Some(text) => text.parse().with_context(|| {
@@ -168,5 +203,5 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> 
     if let Some(extra) = positional.next() {
         bail!("unexpected argument {extra:?} (usage: send-file FILE [ADDRESS])");
     }
-    Ok(Some(Config { over, protocol, file, address, timeout }))
+    Ok(Some(Config { over, protocol, source, address, timeout, verify }))
 }
