@@ -58,7 +58,7 @@ EXERCISES_PREFIX = "../../../exercises/"
 EXERCISE_CODE_RE = re.compile(r"\.\./\.\./\.\./exercises/[a-z0-9][a-z0-9-]*/(?:solution|starter)/[\w-]+\.rs(?::[A-Za-z_][\w-]*)?")
 EXERCISE_STATEMENT_RE = re.compile(r"\.\./\.\./\.\./exercises/[a-z0-9][a-z0-9-]*/README(?:\.zh)?\.md:[A-Za-z_][\w-]*")
 # Files that exist once per language: the same target in both books' parity.
-LANG_FILE_RE = re.compile(r"(?:/README(\.zh)?\.md|-(zh|en)\.(?:txt|png))(?=:|$)")
+LANG_FILE_RE = re.compile(r"(?:/README(\.zh)?\.md|-(zh|en)\.(?:txt|png|svg))(?=:|$)")
 FENCE_RE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
 IMAGE_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")

@@ -48,6 +48,7 @@ fn scenario(protocol: Protocol, seed: u64) -> (Config, Link, Vec<u8>) {
     (config, link, data(len, seed))
 }
 
+// ANCHOR: run_many
 fn run_many(protocol: Protocol) {
     let (mut retransmitted, mut unconfirmed) = (0, 0);
     for seed in 0..SCENARIOS {
@@ -78,6 +79,7 @@ fn run_many(protocol: Protocol) {
         "{unconfirmed} unacknowledged FINs in {SCENARIOS} runs"
     );
 }
+// ANCHOR_END: run_many
 
 #[test]
 fn stop_and_wait_delivers_everything_once_in_order() {

@@ -1,0 +1,89 @@
+# Chapter "Stop-and-wait": rudp-send → lossy-link (30 % loss each way, 5 ms
+# each way, seeded) → rudp-recv, the transcripts of both ends, and the proxy's
+# log drawn by `ladder`, once per language.
+# The proxy's decisions, the sender's ISN and its data all come from seeds, so
+# the same segments are lost in every run; only clock readings change (times,
+# rates, the measured RTT), and those become N. The ladder needs times, so the
+# log is put on a canonical clock first (see canonical_times).
+source "$(dirname "$0")/lib.sh"
+
+# numbers: rudp-send's and rudp-recv's clock readings become N.
+numbers() {
+  sed -E \
+    -e 's/ in [0-9.]+ s: [0-9.]+ MB\/s/ in N s: N MB\/s/' \
+    -e 's/ in [0-9.]+ s$/ in N s/' \
+    -e 's/RTT [0-9.]+ ms/RTT N ms/'
+}
+
+# canonical_times IN OUT: the log with times that are the same in every run.
+# The gaps between datagrams are what the protocol decided plus a little
+# scheduling noise: a gap under 2.5 ms becomes 0, one under 50 ms the 5 ms
+# the link adds, a longer one (a timer: an RTO, the receiver's linger) is
+# rounded to 100 ms. The delay each datagram got (out - t) is the link's
+# exact 5 ms and is kept.
+canonical_times() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+out, previous, now = [], None, 0.0
+for row in rows:
+    if "summary" in row:
+        continue
+    if previous is not None:
+        gap = row["t"] - previous
+        now += 0.0 if gap < 2.5 else 5.0 if gap < 50 else round(gap / 100) * 100.0
+    previous = row["t"]
+    delays = [o - row["t"] for o in row["out"]]
+    row["t"] = round(now, 3)
+    row["out"] = [round(now + d, 3) for d in delays]
+    out.append(row)
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for row in out:
+        f.write(json.dumps(row, separators=(",", ":")) + "\n")
+PY
+}
+
+start_server receiver rudp-recv
+RECEIVER_PORT=$PORT
+"$BIN/lossy-link" --quiet --loss 30% --delay 5ms --seed 3 --log "$LOGS/sw.jsonl" 127.0.0.1:0 "$ADDR" \
+  > "$LOGS/proxy.out" 2> "$LOGS/proxy.err" &
+PIDS+=($!)
+proxy=$!
+wait_for proxy.out "Listening on "
+PROXY=$(grep -m1 '^Listening on ' "$LOGS/proxy.out" | cut -d' ' -f3)
+PROXY_PORT=${PROXY##*:}
+run_shown "$BIN/rudp-send" --protocol sw --bytes 7300 --seed 7 "$PROXY" > "$LOGS/send.out"
+wait_for receiver.out "verified"
+# The receiver lingers (2 s) after acknowledging the FIN, repeating its ACK.
+wait "$SERVER_PID" || true
+kill -TERM "$proxy"
+wait "$proxy" || true
+canonical_times "$LOGS/sw.jsonl" "$LOGS/sw-canonical.jsonl"
+
+to_book() { sed "s/127\.0\.0\.1:$PROXY_PORT\b/127.0.0.1:6000/g" | normalise 7000; }
+PORT=$RECEIVER_PORT
+{
+  echo "@@@ sw-send"
+  prompt cargo run -p rudp --bin rudp-send -- --protocol sw --bytes 7300 --seed 7 127.0.0.1:6000
+  numbers < "$LOGS/send.out"
+  echo "@@@ sw-recv"
+  prompt cargo run -p rudp --bin rudp-recv
+  show receiver | numbers
+  echo "@@@ sw-ladder-zh.svg"
+  "$BIN/ladder" "$LOGS/sw-canonical.jsonl" --names 发送方,接收方 --no-legend |
+    sed -e 's/>lost</>丢失</g' -e 's/ retx</ 重传</g' -e 's/ladder diagram/梯形图：停止等待协议/g'
+  echo "@@@ sw-ladder-en.svg"
+  "$BIN/ladder" "$LOGS/sw-canonical.jsonl" --names sender,receiver --no-legend |
+    sed -e 's/ladder diagram/ladder diagram: stop-and-wait/g'
+} | to_book
+
+# What can go wrong: nothing listening where the sender sends.
+port=$(free_port udp)
+PORT=$port
+{
+  echo "@@@ sw-no-receiver"
+  prompt cargo run -p rudp --bin rudp-send -- --protocol sw 127.0.0.1:7000
+  run_shown "$BIN/rudp-send" --protocol sw "127.0.0.1:$port"
+  prompt 'echo $?'
+  "$BIN/rudp-send" --protocol sw "127.0.0.1:$port" > /dev/null 2>&1 || echo $?
+} | normalise 7000
