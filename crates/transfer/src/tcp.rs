@@ -40,9 +40,23 @@ impl ReceiveSide for TcpReceiver {
 
     fn verdict(mut self, verdict: &Verdict) -> io::Result<()> {
         self.0.write_all(format!("{}\n", verdict.to_line()).as_bytes())?;
-        // FIN after the verdict; then the close. Everything the sender sent
-        // has been read (or it vanished), so the close is not a reset.
-        self.0.shutdown(Shutdown::Write)
+        // FIN after the verdict; then the close. After a good transfer
+        // everything the sender sent has been read, but after a bad header
+        // it may have sent more (garbage, the rest of a request). Closing
+        // with unread data resets the connection, and on Windows a reset
+        // throws away the verdict the sender has not read yet. So first
+        // discard what has already arrived (without waiting for more).
+        self.0.shutdown(Shutdown::Write)?;
+        self.0.set_nonblocking(true)?;
+        let mut discard = [0u8; 8192];
+        let mut left = 1usize << 20;
+        while left > 0 {
+            match self.0.read(&mut discard) {
+                Ok(0) | Err(_) => break, // closed, nothing more yet, or reset
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+        Ok(())
     }
 }
 

@@ -107,11 +107,13 @@ fn run() -> Result<()> {
 /// (where the file goes is the receiver's business).
 fn open(path: &Path) -> Result<(Header, Box<dyn Read>)> {
     let shown = path.display();
-    let file = File::open(path).with_context(|| format!("cannot open {shown}"))?;
-    let meta = file.metadata().with_context(|| format!("cannot read the size of {shown}"))?;
+    // The kind first: Windows refuses to open a directory ("Access denied"),
+    // which would hide the real problem.
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot open {shown}"))?;
     if !meta.is_file() {
         bail!("{shown} is not a regular file");
     }
+    let file = File::open(path).with_context(|| format!("cannot open {shown}"))?;
     let name = path
         .file_name()
         .and_then(|name| name.to_str())
