@@ -345,11 +345,15 @@ impl Proxy {
         let upstream = self.options.upstream;
         let token = Token(FIRST_PEER + self.peers.len());
         let opened = (|| -> std::io::Result<UdpSocket> {
-            let any = match upstream {
+            // A loopback server is reached from a loopback address: nothing
+            // of the proxy's is open to the network unless the server is there.
+            let local = match upstream {
+                SocketAddr::V4(v4) if v4.ip().is_loopback() => (Ipv4Addr::LOCALHOST, 0).into(),
+                SocketAddr::V6(v6) if v6.ip().is_loopback() => (Ipv6Addr::LOCALHOST, 0).into(),
                 SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
                 SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
             };
-            let mut socket = UdpSocket::bind(any)?;
+            let mut socket = UdpSocket::bind(local)?;
             socket.connect(upstream)?; // only the server's datagrams come in
             self.poll.registry().register(&mut socket, token, Interest::READABLE)?;
             Ok(socket)
