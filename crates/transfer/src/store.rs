@@ -43,6 +43,7 @@ pub struct Policy {
     pub discard: bool,
 }
 
+// ANCHOR: check
 /// Decides on a header before any byte is written: the final path if the
 /// transfer is accepted, the reason (sent back as `refused: REASON`) if not.
 pub fn check(header: &Header, policy: &Policy) -> Result<PathBuf, String> {
@@ -66,6 +67,7 @@ pub fn check(header: &Header, policy: &Policy) -> Result<PathBuf, String> {
         _ => Ok(path),
     }
 }
+// ANCHOR_END: check
 
 /// The temporary file a transfer is written to, removed when dropped unless
 /// [`PartFile::commit`] gave it its final name.
@@ -336,7 +338,7 @@ pub fn receive_content(
     let (drain, timeout) = (*drain, *timeout);
     let mut hasher = verify.then(blake3::Hasher::new);
     let mut received = 0u64;
-    let mut failed: Option<io::Error> = None;
+    let mut failed: Option<(u64, io::Error)> = None; // where the first write failed, and why
     let vanished = |received, error| StoreError::Vanished {
         received,
         size,
@@ -344,7 +346,8 @@ pub fn receive_content(
     };
     while received < size {
         let want = buffer.len().min(usize::try_from(size - received).unwrap_or(usize::MAX));
-        let got = fill(reader, &mut buffer[..want]).map_err(|error| vanished(received, error))?;
+        let got = fill(reader, &mut buffer[..want])
+            .map_err(|(partial, error)| vanished(received + partial as u64, error))?;
         let chunk = &buffer[..got];
         if failed.is_none() {
             if let Some(hasher) = &mut hasher {
@@ -354,15 +357,15 @@ pub fn receive_content(
                 if !drain {
                     return Err(StoreError::Write { received, error });
                 }
-                failed = Some(error);
+                failed = Some((received, error));
             }
         }
         received += got as u64;
         progress.inc(got as u64);
     }
     let mut trailer = [0u8; CHECKSUM_LEN];
-    let trailer_read = fill(reader, &mut trailer).map_err(|error| vanished(received, error));
-    if let Some(error) = failed {
+    let trailer_read = fill(reader, &mut trailer).map_err(|(_, error)| vanished(received, error));
+    if let Some((received, error)) = failed {
         return Err(StoreError::Write { received, error }); // the first failure is the cause
     }
     trailer_read?;
@@ -380,16 +383,17 @@ pub fn receive_content(
 // ANCHOR_END: receive_content
 
 /// Reads until `buffer` is full (the caller sizes it to at most what is
-/// still owed, so this never waits for bytes that are not coming); the
-/// stream ending first is `UnexpectedEof`.
-fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+/// still owed, so this never waits for bytes that are not coming). An
+/// error comes with how many bytes did arrive before it; the stream ending
+/// first is `UnexpectedEof`.
+fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize, (usize, io::Error)> {
     let mut filled = 0;
     while filled < buffer.len() {
         match reader.read(&mut buffer[filled..]) {
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(0) => return Err((filled, io::ErrorKind::UnexpectedEof.into())),
             Ok(n) => filled += n,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
+            Err(error) => return Err((filled, error)),
         }
     }
     Ok(filled)
@@ -442,7 +446,7 @@ mod tests {
         assert!(matches!(error, StoreError::Vanished { how: Vanished::EndOfStream, .. }));
         assert_eq!(
             error.to_string(),
-            "the sender vanished after 0 of 5 bytes: end of stream (it closed the connection or was killed)"
+            "the sender vanished after 3 of 5 bytes: end of stream (it closed the connection or was killed)"
         );
         let error = receive(b"hello", 5, &mut Vec::new()).unwrap_err();
         assert!(error.to_string().contains("before the checksum"), "{error}");
