@@ -11,7 +11,7 @@
 //! full), but one loss costs N retransmissions.
 use std::time::Duration;
 
-use crate::sender::{Flight, Strategy};
+use crate::sender::{Flight, Sent, Strategy};
 
 /// The go-back-N sender.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ impl Strategy for GoBackN {
     // ANCHOR: cumulative_ack
     /// A cumulative ACK slid the window (the shared code removed the
     /// acknowledged segments): restart the timer for the new oldest segment.
-    fn on_ack(&mut self, _: &mut Flight, acked: u32, _: &[u8], now: Duration) -> Option<Duration> {
+    fn on_ack(&mut self, _: &mut Flight, acked: u32, _: &[u8], now: Duration) -> Option<Sent> {
         if acked > 0 {
             self.restarted = now;
         }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::Stats;
 use crate::receiver::{Inbox, Reassembly};
-use crate::sender::{Flight, Strategy};
+use crate::sender::{Flight, Sent, Strategy};
 use crate::seq;
 
 /// The selective-repeat sender.
@@ -53,9 +53,9 @@ impl Strategy for SelectiveRepeat {
         flight: &mut Flight,
         acked: u32,
         sack: &[u8],
-        now: Duration,
-    ) -> Option<Duration> {
-        let (mut sample, mut newly) = (None, acked);
+        _: Duration,
+    ) -> Option<Sent> {
+        let (mut newest, mut newly) = (None, acked);
         let first = flight.base().wrapping_add(1);
         for (index, byte) in sack.iter().enumerate() {
             for bit in (0..8).filter(|bit| byte & (1 << bit) != 0) {
@@ -65,16 +65,14 @@ impl Strategy for SelectiveRepeat {
                 {
                     segment.sacked = true;
                     newly += 1;
-                    if segment.transmissions == 1 {
-                        sample = Some(now.saturating_sub(segment.last_sent)); // Karn
-                    }
+                    newest = Sent::latest(newest, Some(segment.sent()));
                 }
             }
         }
         if let Some(congestion) = &mut self.congestion {
             congestion.on_acked(newly);
         }
-        sample
+        newest
     }
     // ANCHOR_END: sack
 
@@ -162,6 +160,9 @@ impl Reassembly for ReorderBuffer {
             return;
         }
         let offset = seq.wrapping_sub(inbox.expected()) as usize; // < room, a small number
+        if offset == 0 && self.held.is_empty() {
+            return inbox.deliver(payload, stats); // the usual case: in order, nothing held
+        }
         if self.held.len() <= offset {
             self.held.resize(offset + 1, None);
         }

@@ -46,11 +46,38 @@ pub(crate) struct Flight {
 }
 // ANCHOR_END: flight
 
+impl Outstanding {
+    /// When its latest copy left, and how many did.
+    pub(crate) fn sent(&self) -> Sent {
+        Sent { at: self.last_sent, transmissions: self.transmissions }
+    }
+}
+
+/// When a segment's latest copy left and how many copies did: what an RTT
+/// sample needs to know about it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sent {
+    pub(crate) at: Duration,
+    pub(crate) transmissions: u32,
+}
+
+impl Sent {
+    /// The one of `a` and `b` sent last.
+    pub(crate) fn latest(a: Option<Sent>, b: Option<Sent>) -> Option<Sent> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.at >= a.at { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// What a cumulative ACK removed from the flight.
 pub(crate) struct Acked {
     pub(crate) segments: u32,
     pub(crate) bytes: u64,
-    pub(crate) sample: Option<Duration>,
+    /// The most recently sent of the segments it acknowledged for the first
+    /// time (not reported before by a SACK).
+    pub(crate) newest: Option<Sent>,
 }
 
 impl Flight {
@@ -108,15 +135,15 @@ impl Flight {
 
     // ANCHOR: ack_through
     /// A cumulative ACK: the receiver has every segment before `ack`, so
-    /// they leave the flight. The RTT sample comes from the newest of them
-    /// that was sent only once and not already reported by a SACK (Karn's
-    /// rule: the ACK of a resent segment may answer either copy).
-    fn ack_through(&mut self, ack: u32, now: Duration) -> Acked {
-        let mut acked = Acked { segments: 0, bytes: 0, sample: None };
+    /// they leave the flight. It also says which of them was sent last
+    /// (segments a SACK reported before do not count: this ACK is not news
+    /// about them).
+    fn ack_through(&mut self, ack: u32) -> Acked {
+        let mut acked = Acked { segments: 0, bytes: 0, newest: None };
         while seq::before(self.base, ack) {
             let Some(segment) = self.segments.pop_front() else { break };
-            if segment.transmissions == 1 && !segment.sacked {
-                acked.sample = Some(now.saturating_sub(segment.last_sent));
+            if !segment.sacked {
+                acked.newest = Sent::latest(acked.newest, Some(segment.sent()));
             }
             acked.segments += 1;
             acked.bytes += segment.payload.len() as u64;
@@ -134,14 +161,15 @@ pub(crate) trait Strategy: fmt::Debug + Send {
     /// How many segments may be in flight (the receiver's window limits further).
     fn window(&self) -> usize;
     /// A valid ACK arrived: `acked` segments left the flight, `sack` is the
-    /// ACK's payload. May return an RTT sample of its own.
+    /// ACK's payload. Returns the most recently sent of the segments the
+    /// SACK reports held for the first time, if any.
     fn on_ack(
         &mut self,
         flight: &mut Flight,
         acked: u32,
         sack: &[u8],
         now: Duration,
-    ) -> Option<Duration>;
+    ) -> Option<Sent>;
     /// When the retransmission timer goes off, with the current RTO.
     fn deadline(&self, flight: &Flight, rto: Duration) -> Option<Duration>;
     /// The timer went off: queue what to resend ([`Flight::resend`]).
@@ -273,12 +301,20 @@ impl Sender {
         if !seq::before_or_at(base, segment.ack) || !seq::before_or_at(segment.ack, next) {
             return; // an old ACK that arrived late, or nonsense
         }
-        let acked = self.flight.ack_through(segment.ack, now);
+        let acked = self.flight.ack_through(segment.ack);
         self.stats.bytes += acked.bytes;
-        let sample = self.strategy.on_ack(&mut self.flight, acked.segments, segment.payload, now);
-        if let Some(rtt) = acked.sample.or(sample) {
-            self.rtt.sample(rtt);
+        let sacked = self.strategy.on_ack(&mut self.flight, acked.segments, segment.payload, now);
+        // ANCHOR: rtt_sample
+        // The RTT sample. This ACK answers, most likely, the latest copy of
+        // the newest segment it is news about. Not an older one: that may
+        // have waited in the receiver's reorder buffer for a resent segment,
+        // or its own ACK was lost. And only if that newest segment was sent
+        // once (Karn's rule: the ACK of a resent segment may answer either copy).
+        let newest = Sent::latest(acked.newest, sacked);
+        if let Some(sent) = newest.filter(|sent| sent.transmissions == 1) {
+            self.rtt.sample(now.saturating_sub(sent.at));
         }
+        // ANCHOR_END: rtt_sample
     }
     // ANCHOR_END: on_ack
 

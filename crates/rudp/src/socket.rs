@@ -37,16 +37,21 @@ const RECV_BUFFER: usize = 65_536;
 /// kernel counts its bookkeeping too (Linux: about 2.3 KB on loopback).
 const BUFFER_PER_DATAGRAM: usize = 4096;
 
-/// Asks for a receive buffer (SO_RCVBUF) that holds a window of datagrams.
+/// Asks for a receive buffer (SO_RCVBUF) that holds a window of datagrams,
+/// and returns the window that fits in the buffer the OS granted.
 /// Without it a window larger than the default buffer (about 90 datagrams
 /// on Linux) overflows it, and every overflow is a loss that costs an RTO.
-/// The OS may grant less (Linux caps it at `net.core.rmem_max`): best effort.
-fn fit_receive_buffer(socket: &UdpSocket, window: u16) {
+/// The OS may grant less (Linux caps it at `net.core.rmem_max`, 212992
+/// bytes by default, and reports twice what it was asked for): then the
+/// window shrinks to fit, rather than lose what does not.
+fn fit_receive_buffer(socket: &UdpSocket, window: u16) -> u16 {
     let socket = socket2::SockRef::from(socket);
     let wanted = usize::from(window) * BUFFER_PER_DATAGRAM;
     if socket.recv_buffer_size().is_ok_and(|size| size < wanted) {
         let _ = socket.set_recv_buffer_size(wanted);
     }
+    let granted = socket.recv_buffer_size().unwrap_or(wanted) / BUFFER_PER_DATAGRAM;
+    window.min(u16::try_from(granted).unwrap_or(u16::MAX)).max(1)
 }
 // ANCHOR_END: rcvbuf
 
@@ -60,6 +65,8 @@ struct Driver<E> {
     endpoint: E,
     start: Instant,
     nonblocking: bool,
+    /// The read timeout last set: setting it is a system call, so only on a change.
+    read_timeout: Option<Duration>,
     recv: Vec<u8>,
     out: Vec<u8>,
 }
@@ -85,6 +92,7 @@ impl<E: Endpoint> Driver<E> {
             endpoint,
             start,
             nonblocking: false,
+            read_timeout: None,
             recv: vec![0; RECV_BUFFER],
             out: Vec::with_capacity(2048),
         }
@@ -98,6 +106,14 @@ impl<E: Endpoint> Driver<E> {
         if self.nonblocking != nonblocking {
             self.socket.set_nonblocking(nonblocking)?;
             self.nonblocking = nonblocking;
+        }
+        Ok(())
+    }
+
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        if self.read_timeout != Some(timeout) {
+            self.socket.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
         }
         Ok(())
     }
@@ -141,7 +157,14 @@ impl<E: Endpoint> Driver<E> {
                     ) =>
                 {
                     if self.connected {
-                        return Err(self.unreachable());
+                        // The peer's port is closed now, but it may have said
+                        // why before it went: an ABORT still queued behind the
+                        // ICMP error. Read that first; it is the true cause.
+                        self.set_nonblocking(true)?;
+                        return match self.socket.recv(&mut self.recv) {
+                            Ok(len) => Ok(Received::Datagram(len)),
+                            Err(_) => Err(self.unreachable()),
+                        };
                     }
                 }
                 Err(error) => return Err(error),
@@ -221,8 +244,7 @@ impl<E: Endpoint> Driver<E> {
             if !wait.is_zero() {
                 self.set_nonblocking(false)?;
                 // At least 1 ms: a zero timeout means "block forever" to the OS.
-                self.socket
-                    .set_read_timeout(Some(wait.clamp(Duration::from_millis(1), MAX_WAIT)))?;
+                self.set_read_timeout(wait.clamp(Duration::from_millis(1), MAX_WAIT))?;
                 if let Received::Datagram(len) = self.receive()? {
                     self.feed(len);
                 }
@@ -253,6 +275,19 @@ pub struct Outgoing {
     driver: Driver<Sender>,
 }
 
+/// The address to bind a socket that talks to `peer`: a loopback address
+/// for a loopback peer (so nothing is open to the network for a transfer
+/// on one machine), any address of the same family otherwise.
+pub fn local_address_for(peer: SocketAddr) -> SocketAddr {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    match peer {
+        SocketAddr::V4(v4) if v4.ip().is_loopback() => (Ipv4Addr::LOCALHOST, 0).into(),
+        SocketAddr::V6(v6) if v6.ip().is_loopback() => (Ipv6Addr::LOCALHOST, 0).into(),
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    }
+}
+
 // ANCHOR: connect
 /// Connects `socket` (bound, e.g. to `127.0.0.1:0`) to a receiver at `peer`:
 /// sends the SYN until a SYN-ACK comes back.
@@ -263,7 +298,7 @@ pub struct Outgoing {
 /// `config.max_retries` tries, or the receiver's ABORT (e.g. it is busy).
 pub fn connect(socket: UdpSocket, peer: SocketAddr, config: Config) -> Result<Outgoing> {
     socket.connect(peer).with_context(|| format!("cannot connect a UDP socket to {peer}"))?;
-    fit_receive_buffer(&socket, config.window); // for the ACKs: they are small, but many
+    let _ = fit_receive_buffer(&socket, config.window); // for the ACKs: small, but many
     let sender = Sender::new(config);
     let mut driver = Driver::new(socket, peer, true, sender, Instant::now());
     loop {
@@ -380,7 +415,8 @@ pub struct Incoming {
 /// A socket error.
 pub fn accept(socket: &UdpSocket, config: Config) -> Result<Incoming> {
     let socket = socket.try_clone().context("cannot clone the UDP socket")?;
-    fit_receive_buffer(&socket, config.window);
+    // The receiver advertises no more room than its socket buffer holds.
+    let config = Config { window: fit_receive_buffer(&socket, config.window), ..config };
     socket.set_nonblocking(false).context("cannot make the UDP socket blocking")?;
     socket.set_read_timeout(None).context("cannot clear the socket's read timeout")?;
     let mut buf = vec![0u8; RECV_BUFFER];
@@ -496,5 +532,32 @@ impl Drop for Incoming {
             self.driver.endpoint.abort("the receiver stopped before the end of the transfer");
             let _ = self.driver.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn granted(socket: &UdpSocket) -> usize {
+        socket2::SockRef::from(socket).recv_buffer_size().unwrap()
+    }
+
+    #[test]
+    fn a_window_the_receive_buffer_holds_is_kept() {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert_eq!(fit_receive_buffer(&socket, 8), 8);
+        assert!(granted(&socket) >= 8 * BUFFER_PER_DATAGRAM);
+    }
+
+    #[test]
+    fn a_window_larger_than_the_granted_buffer_shrinks_to_fit() {
+        // 65535 segments ask for 256 MiB: Linux grants at most twice
+        // net.core.rmem_max (212992 by default), macOS kern.ipc.maxsockbuf.
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let window = fit_receive_buffer(&socket, u16::MAX);
+        let fits = (granted(&socket) / BUFFER_PER_DATAGRAM).min(usize::from(u16::MAX));
+        assert_eq!(usize::from(window), fits.max(1));
     }
 }

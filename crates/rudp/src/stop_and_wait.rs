@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::Stats;
 use crate::receiver::{Inbox, Reassembly};
-use crate::sender::{Flight, Strategy};
+use crate::sender::{Flight, Sent, Strategy};
 use crate::seq;
 
 // ANCHOR: sender
@@ -29,7 +29,7 @@ impl Strategy for StopAndWait {
         1 // stop and wait: one segment in flight
     }
 
-    fn on_ack(&mut self, _: &mut Flight, _: u32, _: &[u8], _: Duration) -> Option<Duration> {
+    fn on_ack(&mut self, _: &mut Flight, _: u32, _: &[u8], _: Duration) -> Option<Sent> {
         None // the shared code has removed the segment: the next one may go
     }
 

@@ -198,3 +198,27 @@ fn the_failure_messages_say_what_happened() {
         "the peer aborted the transfer: disk full"
     );
 }
+
+/// Loss must not inflate the measured round trip. A cumulative ACK that
+/// fills a gap also covers segments that waited in the receiver's reorder
+/// buffer for the resent one: timing them measures the wait, not the path
+/// (the estimate used to climb to 3 and 6 times the 10 ms round trip at 10
+/// and 30 % loss). With a fixed delay every true sample is 10 ms.
+#[test]
+fn loss_does_not_inflate_the_rtt_estimate_of_selective_repeat() {
+    for loss in [0.1, 0.3] {
+        for seed in 0..20 {
+            let mut config = Config::new(Protocol::SelectiveRepeat);
+            config.window = 32;
+            config.max_retries = 60;
+            let link = Link { loss, delay: ms(5), ..Link::default() };
+            let outcome = Simulation::new(config, link, seed).run(&data(300 * 1460, seed));
+            assert_eq!(outcome.sender, State::Done, "loss {loss} seed {seed}");
+            let srtt = outcome.sender_stats.srtt.unwrap();
+            assert!(
+                (ms(10)..=ms(11)).contains(&srtt),
+                "loss {loss} seed {seed}: SRTT {srtt:?} for a 10 ms round trip"
+            );
+        }
+    }
+}
