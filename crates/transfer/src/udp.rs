@@ -83,11 +83,7 @@ impl UdpSender {
         timeout: Duration,
     ) -> anyhow::Result<UdpSender> {
         let deadline = Instant::now() + timeout;
-        let local: SocketAddr = if address.is_ipv4() {
-            ([0, 0, 0, 0], 0).into()
-        } else {
-            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-        };
+        let local = rudp::socket::local_address_for(address);
         // Backing off (0.1 s doubling up to 1 s) keeps a busy receiver from
         // spending its time answering us instead of finishing its transfer.
         let mut pause = Duration::from_millis(100);
