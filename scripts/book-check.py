@@ -19,7 +19,7 @@ Sources (book/zh/src, book/en/src):
             same images in order; every page is listed in SUMMARY.md. Each book
             may include its own language's file: README.zh.md and README.md
             count as the same target, and so do names ending -zh.txt / -en.txt
-            and -zh.png / -en.png; a zh page must take the zh one, an en page
+            and -zh.png / -en.png (and .svg); a zh page must take the zh one, an en page
             the en one.
 Build (target/book, target/book-logs):
   log       no ERROR or WARN line in mdBook's log (it exits 0 on a missing include).

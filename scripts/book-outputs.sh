@@ -15,6 +15,8 @@
 # book/generated/NAME.svg. Its times differ on every run, so --check compares
 # such a drawing with every number taken out: what it shows (which arrows,
 # which labels, in which order) must match, not where exactly they fall.
+# `@@@~ NAME` marks a transcript whose counts depend on timing (a rate
+# limiter's queue, say): it is compared the same way, numbers taken out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,9 +45,11 @@ import pathlib, sys
 work, name = pathlib.Path(sys.argv[1]), sys.argv[2]
 files, current = {}, name
 for line in (work / f"{name}.raw").read_text(encoding="utf-8").splitlines():
-    if line.startswith("@@@ "):
-        current = line[4:].strip()
+    if line.startswith("@@@ ") or line.startswith("@@@~ "):
+        loose, current = line.startswith("@@@~ "), line.split(" ", 1)[1].strip()
         files.setdefault(current, [])
+        if loose:
+            (work / f"{current}.txt.from-run").touch()
         continue
     files.setdefault(current, []).append(line)
 for file, lines in files.items():
