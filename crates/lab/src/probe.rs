@@ -191,6 +191,22 @@ pub struct Finished {
     pub elapsed: Duration,
 }
 
+impl Finished {
+    /// The exit code as the messages show it.
+    pub fn exit_code(&self) -> String {
+        self.code.map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string())
+    }
+}
+
+/// The start of what a program wrote on stderr (a panic's first lines, not its backtrace).
+pub fn stderr_head(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).take(2).collect();
+    match &lines[..] {
+        [] => "(none)".to_string(),
+        lines => show(lines.join(" / ").as_bytes()),
+    }
+}
+
 impl Program {
     /// The address from its `Listening on` line.
     pub fn address(&self) -> SocketAddr {

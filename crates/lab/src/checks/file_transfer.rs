@@ -4,7 +4,7 @@
 //! `refused: REASON`; each check feeds one class of names at once and lines
 //! the answers up with them. A reason is any non-empty text.
 use crate::lang::Text;
-use crate::probe::{Check, Finished, Outcome, Run, WAIT, show};
+use crate::probe::{Check, Outcome, Run, WAIT, show, stderr_head};
 use crate::{fail, tr};
 
 pub fn of(id: &str) -> Option<&'static [Check]> {
@@ -74,7 +74,7 @@ fn answers(run: &Run, names: &[String]) -> Result<Vec<Answer>, crate::probe::Fai
     let finished = program.finish(WAIT)?;
     let count = names.len();
     if finished.code != Some(0) {
-        let (code, stderr) = (exit_code(&finished), stderr_head(&finished.stderr));
+        let (code, stderr) = (finished.exit_code(), stderr_head(&finished.stderr));
         fail!(
             "with {count} names on stdin the program should print one line per name and exit with code 0; it exited with {code}, its error output: {stderr}",
             "标准输入是 {count} 个名字时，程序应当每个名字打印一行，并以退出码 0 结束；它的退出码是 {code}，错误输出：{stderr}"
@@ -274,18 +274,4 @@ fn refuses_the_rest(run: &Run) -> Outcome {
         "é".repeat(128), // 256 bytes
     ]);
     expect_refused(run, &names, 2)
-}
-
-/// The start of what a program wrote on stderr (a panic's first lines, not its backtrace).
-fn stderr_head(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).take(2).collect();
-    match &lines[..] {
-        [] => "(none)".to_string(),
-        lines => show(lines.join(" / ").as_bytes()),
-    }
-}
-
-/// The exit code as the messages show it.
-fn exit_code(finished: &Finished) -> String {
-    finished.code.map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string())
 }

@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::lang::Text;
-use crate::probe::{Check, Failure, Finished, Outcome, Run, WAIT, show};
+use crate::probe::{Check, Failure, Finished, Outcome, Run, WAIT, show, stderr_head};
 use crate::{fail, tr};
 
 pub fn of(id: &str) -> Option<&'static [Check]> {
@@ -73,15 +73,6 @@ const PERCENTILES: &[Check] = &[
         run: empty_input,
     },
 ];
-
-/// The start of what a program wrote on stderr (a panic's first lines, not its backtrace).
-fn stderr_head(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).take(2).collect();
-    match &lines[..] {
-        [] => "(none)".to_string(),
-        lines => show(lines.join(" / ").as_bytes()),
-    }
-}
 
 // ---------------------------------------------------------------- round-trips
 
@@ -261,7 +252,7 @@ fn run_counted(run: &Run, count: u64) -> Result<(Finished, Tally), Failure> {
 /// The program ended with code 0 and printed exactly one line `N round trips in T ms`: (N, T).
 fn parse_report(finished: &Finished, count: u64) -> Result<(u64, f64), Failure> {
     if finished.code != Some(0) {
-        let code = exit_code(finished);
+        let code = finished.exit_code();
         let stderr = stderr_head(&finished.stderr);
         fail!(
             "`round-trips ADDRESS {count}` should exit with code 0; it exited with {code}, its error output: {stderr}",
@@ -402,7 +393,7 @@ fn refused(run: &Run) -> Outcome {
     let lines: Vec<&str> = finished.stderr.lines().filter(|line| !line.trim().is_empty()).collect();
     let stderr = stderr_head(&finished.stderr);
     if finished.code != Some(1) {
-        let code = exit_code(&finished);
+        let code = finished.exit_code();
         fail!(
             "`round-trips {address} 3` with nothing listening on {address} should exit with code 1; it exited with {code}, its error output: {stderr}",
             "`round-trips {address} 3` 的目标 {address} 上没有程序在监听，它应当以退出码 1 结束；它的退出码是 {code}，错误输出：{stderr}"
@@ -441,7 +432,7 @@ fn expect_percentiles(
     let finished = program.finish(WAIT)?;
     let (en, zh) = (&what.en, &what.zh);
     if finished.code != Some(0) {
-        let code = exit_code(&finished);
+        let code = finished.exit_code();
         let stderr = stderr_head(&finished.stderr);
         fail!(
             "with {en} on stdin the program should print 4 lines and exit with code 0; it exited with {code}, its error output: {stderr}",
@@ -546,7 +537,7 @@ fn expect_error(run: &Run, input: &str, what: &Text, needle: Option<&str>) -> Ou
     let (en, zh) = (&what.en, &what.zh);
     let stderr = stderr_head(&finished.stderr);
     if finished.code != Some(1) {
-        let code = exit_code(&finished);
+        let code = finished.exit_code();
         let panicked = if finished.code == Some(101) { " (a panic)" } else { "" };
         let panicked_zh = if finished.code == Some(101) { "（panic 了）" } else { "" };
         fail!(
@@ -599,9 +590,4 @@ fn empty_input(run: &Run) -> Outcome {
     expect_error(run, "", &what, None)?;
     let what = tr!("only blank lines", "只有空行");
     expect_error(run, "\n  \n\n", &what, None)
-}
-
-/// The exit code as the messages show it.
-fn exit_code(finished: &Finished) -> String {
-    finished.code.map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string())
 }

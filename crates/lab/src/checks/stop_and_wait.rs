@@ -4,7 +4,7 @@
 //! checks feed it a list of events and compare every line with the rules of
 //! the statement (RFC 6298), computed here by [`Model`].
 use crate::lang::Text;
-use crate::probe::{Check, Finished, Outcome, Run, WAIT, show};
+use crate::probe::{Check, Outcome, Run, WAIT, show, stderr_head};
 use crate::{fail, tr};
 
 pub fn of(id: &str) -> Option<&'static [Check]> {
@@ -174,7 +174,7 @@ fn expect_states(run: &Run, events: &[&str], fits: usize) -> Outcome {
     let program = run.start(&[], Some(input.as_bytes()))?;
     let finished = program.finish(WAIT)?;
     if finished.code != Some(0) {
-        let (code, stderr) = (exit_code(&finished), stderr_head(&finished.stderr));
+        let (code, stderr) = (finished.exit_code(), stderr_head(&finished.stderr));
         fail!(
             "with the events {all_en} on stdin the program should print one line per event and exit with code 0; it exited with {code}, its error output: {stderr}",
             "标准输入是事件 {all_zh} 时，程序应当每个事件打印一行，并以退出码 0 结束；它的退出码是 {code}，错误输出：{stderr}"
@@ -264,20 +264,6 @@ fn sample_after_back_off(run: &Run) -> Outcome {
     expect_states(run, &["rtt 1000", "timeout", "timeout", "rtt 1000"], 3)?;
     // Timeouts before any sample: the sample after them is still the first one.
     expect_states(run, &["timeout", "timeout", "rtt 400", "timeout", "rtt 200"], 3)
-}
-
-/// The start of what a program wrote on stderr (a panic's first lines, not its backtrace).
-fn stderr_head(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).take(2).collect();
-    match &lines[..] {
-        [] => "(none)".to_string(),
-        lines => show(lines.join(" / ").as_bytes()),
-    }
-}
-
-/// The exit code as the messages show it.
-fn exit_code(finished: &Finished) -> String {
-    finished.code.map_or_else(|| "none (killed by a signal)".to_string(), |c| c.to_string())
 }
 
 #[cfg(test)]
