@@ -353,11 +353,12 @@ pub fn receive_content(
             if let Some(hasher) = &mut hasher {
                 hasher.update(chunk);
             }
-            if let Err(error) = writer.write_all(chunk) {
+            if let Err((written, error)) = write_counted(writer, chunk) {
+                let at = received + written as u64; // the file holds this much
                 if !drain {
-                    return Err(StoreError::Write { received, error });
+                    return Err(StoreError::Write { received: at, error });
                 }
-                failed = Some((received, error));
+                failed = Some((at, error));
             }
         }
         received += got as u64;
@@ -381,6 +382,21 @@ pub fn receive_content(
     Ok(actual)
 }
 // ANCHOR_END: receive_content
+
+/// `write_all`, but an error comes with how many bytes did go in before it
+/// (a full disk takes part of a chunk, then refuses the rest).
+fn write_counted(writer: &mut impl Write, chunk: &[u8]) -> Result<(), (usize, io::Error)> {
+    let mut written = 0;
+    while written < chunk.len() {
+        match writer.write(&chunk[written..]) {
+            Ok(0) => return Err((written, io::ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err((written, error)),
+        }
+    }
+    Ok(())
+}
 
 /// Reads until `buffer` is full (the caller sizes it to at most what is
 /// still owed, so this never waits for bytes that are not coming). An
@@ -486,6 +502,8 @@ mod tests {
         let bytes = content_and_trailer(&[7u8; 100]);
         let error = receive(&bytes, 100, &mut SmallDisk { room: 10 }).unwrap_err();
         assert!(error.to_string().contains("the disk is full"), "{error}");
+        // The count is where the disk filled up, inside a chunk, not where the chunk began.
+        assert!(error.to_string().starts_with("cannot write the file after 10 bytes"), "{error}");
         let mut reader = &bytes[..];
         let mut buffer = [0u8; 16];
         let hidden = ProgressBar::hidden();
@@ -498,7 +516,7 @@ mod tests {
         };
         let error =
             receive_content(&mut reader, &mut SmallDisk { room: 10 }, 100, &mut how).unwrap_err();
-        assert!(matches!(error, StoreError::Write { .. }), "{error:?}");
+        assert!(matches!(error, StoreError::Write { received: 10, .. }), "{error:?}");
         assert!(reader.is_empty(), "drained to the end, trailer included");
     }
 
