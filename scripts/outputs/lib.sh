@@ -90,3 +90,35 @@ for line in sys.stdin:
     sys.stdout.write(re.sub(r"((?:\d+\.\d+\.\d+\.\d+|\]):)(\d{4,5})\b", port, line))
 ' "$PORT" "$1"
 }
+
+# canonical_times IN OUT [CLOSE_MS [ROUND_MS]]: a lossy-link log on a steadier
+# clock, for drawings that look the same on every run. The gaps between
+# datagrams are what the protocol decided plus scheduling noise: a gap under
+# 2.5 ms becomes CLOSE_MS (default 0: the same row; a window's segments want
+# 1, a row each), one under 50 ms the 5 ms the link adds, a longer one (a
+# timer: an RTO, the receiver's linger) is rounded to 100 ms. The time each
+# datagram spent in the link (out - t) is kept, rounded to ROUND_MS if given.
+canonical_times() {
+  python3 - "$1" "$2" "${3:-0}" "${4:-0}" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+close, step = float(sys.argv[3]), float(sys.argv[4])
+out, previous, now = [], None, 0.0
+for row in rows:
+    if "summary" in row:
+        continue
+    if previous is not None:
+        gap = row["t"] - previous
+        now += close if gap < 2.5 else 5.0 if gap < 50 else round(gap / 100) * 100.0
+    previous = row["t"]
+    delays = [o - row["t"] for o in row["out"]]
+    if step:
+        delays = [round(d / step) * step for d in delays]
+    row["t"] = round(now, 3)
+    row["out"] = [round(now + d, 3) for d in delays]
+    out.append(row)
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for row in out:
+        f.write(json.dumps(row, separators=(",", ":")) + "\n")
+PY
+}

@@ -13,7 +13,7 @@
 # is repeated (at most 8 times) until the receiver sent as many ACKs before
 # the FIN as DATA reached it, the outcome drawn in the book. Times, rates and
 # RTTs are replaced by N; the ladder's log is put on a canonical clock
-# (canonical_times, as in stop-and-wait.sh).
+# (canonical_times in lib.sh: a row per segment, link times to 0.5 ms).
 # Not reproducible to the byte: the congestion runs (sliding-windows-cwnd*),
 # whose counts (queue drops, retransmissions, timeouts) depend on timing by
 # nature; they vary by some per cent between runs.
@@ -82,37 +82,6 @@ sys.exit(0 if data == acks else 1)
 PY
 }
 
-# canonical_times IN OUT: the log on a steadier clock (stop-and-wait.sh's
-# rule, but a window's segments keep a row each): a gap between datagrams
-# under 2.5 ms becomes 1 ms, one under 50 ms the 5 ms the link adds, a longer
-# one (a timer) is rounded to 100 ms. The time each datagram spent in the link
-# (out - t: the 5 ms delay plus its wait at the bottleneck) is rounded to
-# 0.5 ms. A window protocol's receiver answers after a few microseconds or a
-# few milliseconds, as the scheduler has it, so a gap can fall on either side
-# of 2.5 ms: the drawing may differ slightly between runs (the same datagrams
-# and fates, other heights).
-canonical_times() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
-out, previous, now = [], None, 0.0
-for row in rows:
-    if "summary" in row:
-        continue
-    if previous is not None:
-        gap = row["t"] - previous
-        now += 1.0 if gap < 2.5 else 5.0 if gap < 50 else round(gap / 100) * 100.0
-    previous = row["t"]
-    delays = [round((o - row["t"]) * 2) / 2 for o in row["out"]]
-    row["t"] = round(now, 3)
-    row["out"] = [round(now + d, 3) for d in delays]
-    out.append(row)
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    for row in out:
-        f.write(json.dumps(row, separators=(",", ":")) + "\n")
-PY
-}
-
 {
   # --- go-back-N and selective repeat, the stop-and-wait chapter's link -------
   for protocol in gbn sr; do
@@ -130,7 +99,7 @@ PY
     echo
     prompt cargo run -p rudp --bin rudp-recv
     show "recv-$protocol"
-    canonical_times "$LOGS/$protocol.jsonl" "$LOGS/$protocol-canonical.jsonl"
+    canonical_times "$LOGS/$protocol.jsonl" "$LOGS/$protocol-canonical.jsonl" 1 0.5
     name=$([ "$protocol" = gbn ] && echo "回退 N 步" || echo "选择重传")
     echo "@@@ $protocol-ladder-zh.svg"
     "$BIN/ladder" "$LOGS/$protocol-canonical.jsonl" --names 发送方,接收方 --no-legend 2>/dev/null |

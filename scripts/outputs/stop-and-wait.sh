@@ -4,7 +4,7 @@
 # The proxy's decisions, the sender's ISN and its data all come from seeds, so
 # the same segments are lost in every run; only clock readings change (times,
 # rates, the measured RTT), and those become N. The ladder needs times, so the
-# log is put on a canonical clock first (see canonical_times).
+# log is put on a canonical clock first (canonical_times in lib.sh).
 source "$(dirname "$0")/lib.sh"
 
 # numbers: rudp-send's and rudp-recv's clock readings become N.
@@ -13,34 +13,6 @@ numbers() {
     -e 's/ in [0-9.]+ s: [0-9.]+ MB\/s/ in N s: N MB\/s/' \
     -e 's/ in [0-9.]+ s$/ in N s/' \
     -e 's/RTT [0-9.]+ ms/RTT N ms/'
-}
-
-# canonical_times IN OUT: the log with times that are the same in every run.
-# The gaps between datagrams are what the protocol decided plus a little
-# scheduling noise: a gap under 2.5 ms becomes 0, one under 50 ms the 5 ms
-# the link adds, a longer one (a timer: an RTO, the receiver's linger) is
-# rounded to 100 ms. The delay each datagram got (out - t) is the link's
-# exact 5 ms and is kept.
-canonical_times() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
-out, previous, now = [], None, 0.0
-for row in rows:
-    if "summary" in row:
-        continue
-    if previous is not None:
-        gap = row["t"] - previous
-        now += 0.0 if gap < 2.5 else 5.0 if gap < 50 else round(gap / 100) * 100.0
-    previous = row["t"]
-    delays = [o - row["t"] for o in row["out"]]
-    row["t"] = round(now, 3)
-    row["out"] = [round(now + d, 3) for d in delays]
-    out.append(row)
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    for row in out:
-        f.write(json.dumps(row, separators=(",", ":")) + "\n")
-PY
 }
 
 start_server receiver rudp-recv

@@ -13,11 +13,13 @@ first N content bytes (default: all of them, zeros), and then:
   --then reset   resets it instead (SO_LINGER 0: the OS sends RST, not FIN)
   --then hang    says nothing more, until it is killed
 
-When it sends all SIZE bytes, the checksum it sends is 32 zero bytes, never
-the right one: that is BLAKE3, which Python's standard library does not have.
+When it sends all SIZE bytes, the checksum it sends is the content's SHA-256:
+32 bytes that look right and are not, since the protocol wants BLAKE3 (which
+Python's standard library does not have).
 
 It prints every line the receiver sends back. Python standard library only.
 """
+import hashlib
 import socket
 import struct
 import sys
@@ -50,10 +52,11 @@ def main() -> int:
         if answer != "ready":
             return 1
         chunk = bytes(64 * 1024)
-        sent = 0
+        sent, digest = 0, hashlib.sha256()
         while sent < send:
             part = chunk[: min(len(chunk), send - sent)]
             sock.sendall(part)
+            digest.update(part)
             sent += len(part)
         print(f"sent {sent} of {size} bytes", flush=True)
         if then == "close":
@@ -64,7 +67,7 @@ def main() -> int:
         if then == "hang":
             while True:
                 time.sleep(60)
-        sock.sendall(bytes(32))  # a wrong checksum
+        sock.sendall(digest.digest())  # the wrong algorithm: a wrong checksum
         for line in replies:
             print(f"receiver: {line.rstrip(chr(10))}")
     return 0
