@@ -157,14 +157,7 @@ impl<E: Endpoint> Driver<E> {
                     ) =>
                 {
                     if self.connected {
-                        // The peer's port is closed now, but it may have said
-                        // why before it went: an ABORT still queued behind the
-                        // ICMP error. Read that first; it is the true cause.
-                        self.set_nonblocking(true)?;
-                        return match self.socket.recv(&mut self.recv) {
-                            Ok(len) => Ok(Received::Datagram(len)),
-                            Err(_) => Err(self.unreachable()),
-                        };
+                        return Err(self.gone());
                     }
                 }
                 Err(error) => return Err(error),
@@ -206,11 +199,28 @@ impl<E: Endpoint> Driver<E> {
                             ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
                         ) =>
                 {
-                    return Err(self.unreachable());
+                    return Err(self.gone());
                 }
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// The peer's port is closed (the OS reported an ICMP port unreachable,
+    /// on a send or a receive). It may have said why before it went: an
+    /// ABORT still queued behind the error is the true cause, so the
+    /// datagrams already here go to the state machine first.
+    fn gone(&mut self) -> io::Error {
+        if self.set_nonblocking(true).is_ok() {
+            for _ in 0..64 {
+                match self.socket.recv(&mut self.recv) {
+                    Ok(len) => self.feed(len),
+                    Err(error) if error.kind() == ErrorKind::WouldBlock => break,
+                    Err(_) => {} // another ICMP error, or an interruption: read on
+                }
+            }
+        }
+        self.failed().unwrap_or_else(|| self.unreachable())
     }
 
     /// Sends everything the state machine has to send.
