@@ -12,9 +12,10 @@
 # standard library only) writes book/generated/NAME.svg, the file named as its
 # first argument; --check compares those too. A scenario may also write a
 # drawing from a real run: `@@@ NAME.svg` sends what follows, verbatim, to
-# book/generated/NAME.svg. Its times differ on every run, so --check compares
-# such a drawing with every number taken out: what it shows (which arrows,
-# which labels, in which order) must match, not where exactly they fall.
+# book/generated/NAME.svg. Its times differ on every run, and with a window
+# so does the interleaving of segments and ACKs, so --check compares such a
+# drawing with every number taken out and its lines sorted: what it shows
+# (which arrows, which labels, which fates) must match, not where they fall.
 # `@@@~ NAME` marks a transcript whose counts depend on timing (a rate
 # limiter's queue, say): it is compared the same way, numbers taken out.
 set -euo pipefail
@@ -66,8 +67,9 @@ for drawing in scripts/outputs/*.py; do
   python3 "$drawing" "$work/$(basename "$drawing" .py).svg"
 done
 
-# without_numbers: stdin → stdout, every number removed (for drawings of real runs).
-without_numbers() { sed -E 's/-?[0-9]+(\.[0-9]+)?//g'; }
+# without_numbers: stdin → stdout, every number removed and the lines sorted
+# (for drawings and transcripts of real runs, see above).
+without_numbers() { sed -E 's/-?[0-9]+(\.[0-9]+)?//g' | LC_ALL=C sort; }
 
 if [ "$mode" = check ]; then
   status=0

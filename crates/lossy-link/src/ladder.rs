@@ -195,14 +195,18 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A short id prefix from the log's datagrams, so that several diagrams on
-/// one page do not share marker ids. The times are left out: two runs that
-/// sent the same datagrams with the same fates get the same id, whatever
-/// the scheduler did to their clocks.
+/// one page do not share marker ids. Times and order are left out: two
+/// runs that sent the same datagrams with the same fates get the same id,
+/// whatever the scheduler did to their clocks and their interleaving.
 fn id_for(records: &[Record]) -> String {
+    let mut datagrams: Vec<String> = records
+        .iter()
+        .map(|Record { dir, size, head, fate, .. }| format!("{dir} {size} {head} {fate};"))
+        .collect();
+    datagrams.sort();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
-    for record in records {
-        let Record { dir, n, size, head, fate, .. } = record;
-        for byte in format!("{dir} {n} {size} {head} {fate};").bytes() {
+    for datagram in &datagrams {
+        for byte in datagram.bytes() {
             hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
@@ -475,6 +479,9 @@ mod tests {
             id_for(&[data, ack])
         };
         assert_eq!(run(0.0, "delivered"), run(3.7, "delivered"), "other times, the same id");
+        let data = record(0.0, "up", 1, 40, header(3, 7, 0), "delivered", &[5.0]);
+        let ack = record(5.2, "down", 1, 12, header(4, 0, 8), "delivered", &[10.1]);
+        assert_eq!(id_for(&[data.clone(), ack.clone()]), id_for(&[ack, data]), "another order");
         assert_ne!(run(0.0, "delivered"), run(0.0, "dropped"), "another fate, another id");
     }
 
