@@ -15,7 +15,7 @@
 # and prints a table. It exits 1 when the runs differ or any submission got
 # the wrong grade, after listing each one with the checks that decided it.
 #
-#   scripts/grade-bench.sh               30 students x all 17 exercises
+#   scripts/grade-bench.sh               30 students x all 20 exercises
 #                                        (about 4 minutes on 2 busy cores)
 #   scripts/grade-bench.sh --smoke       8 students x 3 exercises, every kind
 #                                        and one tampered student (about a minute)

@@ -330,6 +330,15 @@ fn waits_for_each_echo(run: &Run) -> Outcome {
     let count = 20;
     let (_, tally) = run_counted(run, count)?;
     let ms = DELAY.as_millis();
+    if tally.round_trips < 2 {
+        // Waiting can only be seen between two round trips: no pass for a
+        // program that stops (or panics) before it makes them.
+        let done = tally.round_trips;
+        fail!(
+            "`round-trips ADDRESS {count}` made {done} complete round trip(s) with the check's server, so there was no echo to wait for between two of them (see the first two checks)",
+            "`round-trips 地址 {count}` 和检查用的服务器只完成了 {done} 次往返，两次往返之间没有回声可等（先看前两项检查）"
+        );
+    }
     if let Some(k) = tally.early {
         fail!(
             hint 2,
