@@ -99,19 +99,20 @@ impl Fate {
         }
     }
 
+    /// Every fate a datagram can have.
+    pub const ALL: [Fate; 7] = [
+        Fate::Delivered,
+        Fate::Dropped,
+        Fate::Burst,
+        Fate::Listed,
+        Fate::Queue,
+        Fate::Duplicated,
+        Fate::Reordered,
+    ];
+
     /// The fate a log word names.
     pub fn from_name(name: &str) -> Option<Fate> {
-        [
-            Fate::Delivered,
-            Fate::Dropped,
-            Fate::Burst,
-            Fate::Listed,
-            Fate::Queue,
-            Fate::Duplicated,
-            Fate::Reordered,
-        ]
-        .into_iter()
-        .find(|fate| fate.name() == name)
+        Fate::ALL.into_iter().find(|fate| fate.name() == name)
     }
 
     /// Whether no copy of the datagram leaves the proxy.
@@ -721,15 +722,7 @@ mod tests {
 
     #[test]
     fn fate_names_round_trip() {
-        for fate in [
-            Fate::Delivered,
-            Fate::Dropped,
-            Fate::Burst,
-            Fate::Listed,
-            Fate::Queue,
-            Fate::Duplicated,
-            Fate::Reordered,
-        ] {
+        for fate in Fate::ALL {
             assert_eq!(Fate::from_name(fate.name()), Some(fate));
         }
         assert_eq!(Fate::from_name("lost"), None);
