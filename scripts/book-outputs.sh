@@ -13,9 +13,10 @@
 # first argument; --check compares those too. A scenario may also write a
 # drawing from a real run: `@@@ NAME.svg` sends what follows, verbatim, to
 # book/generated/NAME.svg. Its times differ on every run, and with a window
-# so does the interleaving of segments and ACKs, so --check compares such a
-# drawing with every number taken out and its lines sorted: what it shows
-# (which arrows, which labels, which fates) must match, not where they fall.
+# so do the interleaving of segments and ACKs and whether the receiver
+# answered two segments with one ACK; so --check compares the distinct lines
+# of such a drawing with every number taken out: the kinds of arrows, labels
+# and fates it shows must match, not where they fall or how many there are.
 # `@@@~ NAME` marks a transcript whose counts depend on timing (a rate
 # limiter's queue, say): it is compared the same way, numbers taken out.
 set -euo pipefail
@@ -67,9 +68,10 @@ for drawing in scripts/outputs/*.py; do
   python3 "$drawing" "$work/$(basename "$drawing" .py).svg"
 done
 
-# without_numbers: stdin → stdout, every number removed and the lines sorted
-# (for drawings and transcripts of real runs, see above).
-without_numbers() { sed -E 's/-?[0-9]+(\.[0-9]+)?//g' | LC_ALL=C sort; }
+# without_numbers: stdin → stdout, ladder's marker ids (a hash of what was
+# drawn) and every number removed, the distinct lines sorted (for drawings
+# and transcripts of real runs, see above).
+without_numbers() { sed -E -e 's/ladder-[0-9a-f]+-/ladder-/g' -e 's/-?[0-9]+(\.[0-9]+)?//g' | LC_ALL=C sort -u; }
 
 if [ "$mode" = check ]; then
   status=0

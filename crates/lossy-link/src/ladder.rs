@@ -194,15 +194,18 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A short id prefix from the log's datagrams, so that several diagrams on
-/// one page do not share marker ids. Times and order are left out: two
-/// runs that sent the same datagrams with the same fates get the same id,
-/// whatever the scheduler did to their clocks and their interleaving.
-fn id_for(records: &[Record]) -> String {
-    let mut datagrams: Vec<String> = records
-        .iter()
-        .map(|Record { dir, size, head, fate, .. }| format!("{dir} {size} {head} {fate};"))
-        .collect();
+/// A short id prefix, so that several diagrams on one page do not share
+/// marker ids: from the title when there is one (a page tells its diagrams
+/// apart by their titles, and a title is the same on every run), else from
+/// the log's datagrams, leaving out times and order.
+fn id_for(records: &[Record], title: Option<&str>) -> String {
+    let mut datagrams: Vec<String> = match title {
+        Some(title) => vec![title.to_string()],
+        None => records
+            .iter()
+            .map(|Record { dir, size, head, fate, .. }| format!("{dir} {size} {head} {fate};"))
+            .collect(),
+    };
     datagrams.sort();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
     for datagram in &datagrams {
@@ -218,7 +221,7 @@ fn id_for(records: &[Record]) -> String {
 pub fn render(records: &[Record], options: &Options) -> String {
     let shown = &records[..options.first.unwrap_or(usize::MAX).min(records.len())];
     let arrows = arrows(shown);
-    let id = id_for(shown);
+    let id = id_for(shown, options.title.as_deref());
     let top = if options.title.is_some() { 96.0 } else { 70.0 };
     let axis = Axis::new(
         shown.iter().flat_map(|r| std::iter::once(r.t).chain(r.out.iter().copied())),
@@ -476,12 +479,22 @@ mod tests {
         let run = |t: f64, fate: &str| {
             let data = record(t, "up", 1, 40, header(3, 7, 0), fate, &[t + 5.0]);
             let ack = record(t + 5.2, "down", 1, 12, header(4, 0, 8), "delivered", &[t + 10.1]);
-            id_for(&[data, ack])
+            id_for(&[data, ack], None)
         };
         assert_eq!(run(0.0, "delivered"), run(3.7, "delivered"), "other times, the same id");
         let data = record(0.0, "up", 1, 40, header(3, 7, 0), "delivered", &[5.0]);
         let ack = record(5.2, "down", 1, 12, header(4, 0, 8), "delivered", &[10.1]);
-        assert_eq!(id_for(&[data.clone(), ack.clone()]), id_for(&[ack, data]), "another order");
+        assert_eq!(
+            id_for(&[data.clone(), ack.clone()], None),
+            id_for(&[ack.clone(), data.clone()], None),
+            "another order"
+        );
+        let titled = |records: &[Record]| id_for(records, Some("go-back-N"));
+        assert_eq!(
+            titled(&[data.clone(), ack]),
+            titled(&[data]),
+            "a title decides, whatever the run"
+        );
         assert_ne!(run(0.0, "delivered"), run(0.0, "dropped"), "another fate, another id");
     }
 
@@ -544,7 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn the_same_log_draws_the_same_bytes_and_another_log_other_ids() {
+    fn the_same_log_draws_the_same_bytes_and_other_diagrams_other_ids() {
         let records = vec![
             record(0.0, "up", 1, 18, "48656c6c6f".into(), "delivered", &[5.0]),
             record(5.2, "down", 1, 11, "48656c6c6f".into(), "dropped", &[]),
@@ -555,9 +568,16 @@ mod tests {
         assert_eq!(first, render(&records, &options));
         assert!(first.contains("hello &lt;over&gt; a lossy link"));
         assert!(!first.contains("\n\n"), "a blank line would end the HTML block in Markdown");
-        let other = render(&records[..1], &options);
         let id = |svg: &str| svg.split("marker id=\"").nth(1).unwrap()[..15].to_string();
-        assert_ne!(id(&first), id(&other));
+        let untitled = Options::default();
+        let other = render(&records[..1], &untitled);
+        assert_ne!(
+            id(&render(&records, &untitled)),
+            id(&other),
+            "no title: another log, other ids"
+        );
+        let retitled = Options { title: Some("another".into()), ..Options::default() };
+        assert_ne!(id(&first), id(&render(&records, &retitled)), "another title, other ids");
     }
 
     #[test]
