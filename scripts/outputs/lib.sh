@@ -14,6 +14,8 @@ cleanup() {
   rm -rf "$LOGS"
 }
 trap cleanup EXIT
+# set -e stops a scenario silently; say where.
+trap 'echo "error: $0, line $LINENO: a command failed (exit status $?)" >&2' ERR
 
 # start_server NAME PROGRAM [ARGS…]: starts PROGRAM (a debug build, in $BIN)
 # with ARGS (default 127.0.0.1:0), stdout and stderr interleaved in $LOGS/NAME.out, and sets
@@ -22,6 +24,10 @@ start_server() {
   local name=$1 program=$2
   shift 2
   [ $# -gt 0 ] || set -- 127.0.0.1:0
+  # Emptied here, before the start, not by the background shell's redirection:
+  # that one may come after wait_for has already read a `Listening on` line
+  # left in the file by an earlier server of the same NAME (a repeated run).
+  : > "$LOGS/$name.out"
   # Close every inherited descriptor above 2 first: how many files the server
   # has open must not depend on the shell that runs this (ch11's EMFILE count).
   (
@@ -32,11 +38,16 @@ start_server() {
       [ "$fd" -le 2 ] || eval "exec $fd>&-"
     done
     exec "$BIN/$program" "$@"
-  ) > "$LOGS/$name.out" 2>&1 &
+  ) >> "$LOGS/$name.out" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   wait_for "$name.out" "Listening on "
-  ADDR=$(grep -m1 '^Listening on ' "$LOGS/$name.out" | cut -d' ' -f3)
+  ADDR=$(grep -m1 '^Listening on ' "$LOGS/$name.out" | cut -d' ' -f3) || true
+  if [ -z "$ADDR" ]; then
+    echo "error: $program printed 'Listening on' but not at the start of a line:" >&2
+    cat "$LOGS/$name.out" >&2
+    exit 1
+  fi
   PORT=${ADDR##*:}
 }
 
@@ -122,3 +133,4 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
         f.write(json.dumps(row, separators=(",", ":")) + "\n")
 PY
 }
+
