@@ -134,3 +134,28 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
 PY
 }
 
+# keep_log NAME LOG: a lossy-link log (on the canonical clock) that drawings are
+# made from goes into the book beside them, as book/generated/NAME.jsonl.
+# A drawing of a real run cannot be the same on every run: under load a timer
+# may go off before an ACK instead of after it, or the receiver answer two
+# segments with one ACK or advertise another window, and the seeded link then
+# sees other bytes and drops other ACKs. So the drawing is made from a log
+# (drawn_from), and the log of this run is printed here under `@@@ NAME.jsonl`:
+# book-outputs.sh --check compares it with the committed one by the kinds of
+# datagrams it holds, and the drawing to the byte with what `ladder` draws
+# from the committed log.
+keep_log() {
+  echo "@@@ $1.jsonl"
+  cat "$2"
+}
+
+# drawn_from NAME LOG: the log to draw NAME's drawings from: LOG, just made,
+# or under book-outputs.sh --check the committed book/generated/NAME.jsonl
+# (when there is one: a new drawing is then reported missing).
+drawn_from() {
+  if [ "${BOOK_OUTPUTS_MODE:-write}" = check ] && [ -f "book/generated/$1.jsonl" ]; then
+    echo "book/generated/$1.jsonl"
+  else
+    echo "$2"
+  fi
+}
