@@ -69,7 +69,7 @@ PORT=$(free_port tcp)
 PORT=$(free_port tcp)
 {
   echo "@@@ fail-emfile"
-  prompt "(ulimit -n 4 && exec target/debug/tcp-server) 2>&1 | head -4   # then a client connects"
+  prompt '(ulimit -n 4 && exec "${CARGO_TARGET_DIR:-target}/debug/tcp-server") 2>&1 | head -4   # then a client connects'
   (
     ulimit -n 4
     exec "$BIN/tcp-server" "127.0.0.1:$PORT"
