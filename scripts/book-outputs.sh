@@ -17,7 +17,7 @@
 # book/generated/NAME.svg, and `@@@ NAME.jsonl` the log it is drawn from to
 # book/generated/NAME.jsonl. No two runs give the same log (times, and under
 # load which ACKs are sent and so which the seeded link drops), so under
-# --check the scenario draws from the committed log (drawn_from in
+# --check the scenario draws from the committed log (ladders in
 # scripts/outputs/lib.sh) and the drawing must match to the byte, while the
 # fresh log must hold the same kinds of datagrams (each direction's segment
 # kinds, the first byte of the header) as the committed one.
@@ -40,7 +40,7 @@ for name in "$@"; do
     exit 2
   fi
 done
-export BOOK_OUTPUTS_MODE=$mode # read by drawn_from in scripts/outputs/lib.sh
+export BOOK_OUTPUTS_MODE=$mode # read by ladders in scripts/outputs/lib.sh
 if [ "$(uname -s)" != Linux ]; then
   # The committed transcripts are Linux runs (Linux error texts, ss, tcpdump).
   echo "skipping: book transcripts are generated and checked on Linux only"

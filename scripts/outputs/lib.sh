@@ -134,28 +134,29 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
 PY
 }
 
-# keep_log NAME LOG: a lossy-link log (on the canonical clock) that drawings are
-# made from goes into the book beside them, as book/generated/NAME.jsonl.
+# ladders NAME LOG ZH EN: a lossy-link log (on the canonical clock) drawn by
+# `ladder` once per language, as NAME-zh.svg and NAME-en.svg titled ZH and EN,
+# and the log itself beside them as NAME.jsonl.
 # A drawing of a real run cannot be the same on every run: under load a timer
 # may go off before an ACK instead of after it, or the receiver answer two
 # segments with one ACK or advertise another window, and the seeded link then
-# sees other bytes and drops other ACKs. So the drawing is made from a log
-# (drawn_from), and the log of this run is printed here under `@@@ NAME.jsonl`:
-# book-outputs.sh --check compares it with the committed one by the kinds of
-# datagrams it holds, and the drawing to the byte with what `ladder` draws
-# from the committed log.
-keep_log() {
-  echo "@@@ $1.jsonl"
-  cat "$2"
-}
-
-# drawn_from NAME LOG: the log to draw NAME's drawings from: LOG, just made,
-# or under book-outputs.sh --check the committed book/generated/NAME.jsonl
-# (when there is one: a new drawing is then reported missing).
-drawn_from() {
-  if [ "${BOOK_OUTPUTS_MODE:-write}" = check ] && [ -f "book/generated/$1.jsonl" ]; then
-    echo "book/generated/$1.jsonl"
-  else
-    echo "$2"
+# sees other bytes and drops other ACKs. So the log of this run goes into the
+# book too, and under book-outputs.sh --check (BOOK_OUTPUTS_MODE=check) the
+# drawings are made from the committed log instead: they must match it to the
+# byte, and the fresh log must hold the same kinds of datagrams as the
+# committed one. (A new drawing has no committed log yet; it is drawn from
+# LOG and reported missing.)
+ladders() {
+  local name=$1 log=$2 zh=$3 en=$4
+  echo "@@@ $name.jsonl"
+  cat "$log"
+  if [ "${BOOK_OUTPUTS_MODE:-write}" = check ] && [ -f "book/generated/$name.jsonl" ]; then
+    log=book/generated/$name.jsonl
   fi
+  echo "@@@ $name-zh.svg"
+  "$BIN/ladder" "$log" --names 发送方,接收方 --no-legend |
+    sed -e 's/>lost</>丢失</g' -e 's/ retx</ 重传</g' -e "s/ladder diagram/梯形图：$zh/g"
+  echo "@@@ $name-en.svg"
+  "$BIN/ladder" "$log" --names sender,receiver --no-legend |
+    sed -e "s/ladder diagram/ladder diagram: $en/g"
 }

@@ -19,7 +19,7 @@
 # log, and the run is not repeated). Times, rates and
 # RTTs are replaced by N; the ladder's log is put on a canonical clock
 # (canonical_times in lib.sh: a row per segment, link times to 0.5 ms) and
-# kept beside the drawings (keep_log and drawn_from in lib.sh).
+# kept beside the drawings (ladders in lib.sh).
 # Not reproducible to the byte: the congestion runs (sliding-windows-cwnd*),
 # whose counts (queue drops, retransmissions, timeouts) depend on timing by
 # nature; they vary by some per cent between runs.
@@ -98,7 +98,7 @@ PY
       finish
       [ "$protocol" = sr ] && break
       # The counts are the same either way; only the drawing differs, and
-      # under --check it is drawn from the committed log (drawn_from).
+      # under --check it is drawn from the committed log (ladders in lib.sh).
       [ "${BOOK_OUTPUTS_MODE:-write}" = check ] && break
       one_ack_each "$LOGS/$protocol.jsonl" && break
       echo "sliding-windows: go-back-N run $attempt answered two segments with one ACK; again" >&2
@@ -110,16 +110,11 @@ PY
     prompt cargo run -p rudp --bin rudp-recv
     show "recv-$protocol"
     canonical_times "$LOGS/$protocol.jsonl" "$LOGS/$protocol-canonical.jsonl" 1 0.5
-    keep_log "$protocol-ladder" "$LOGS/$protocol-canonical.jsonl"
-    log=$(drawn_from "$protocol-ladder" "$LOGS/$protocol-canonical.jsonl")
-    name=$([ "$protocol" = gbn ] && echo "回退 N 步" || echo "选择重传")
-    echo "@@@ $protocol-ladder-zh.svg"
-    "$BIN/ladder" "$log" --names 发送方,接收方 --no-legend |
-      sed -e 's/>lost</>丢失</g' -e 's/ retx</ 重传</g' -e "s/ladder diagram/梯形图：$name/g"
-    name=$([ "$protocol" = gbn ] && echo "go-back-N" || echo "selective repeat")
-    echo "@@@ $protocol-ladder-en.svg"
-    "$BIN/ladder" "$log" --names sender,receiver --no-legend |
-      sed -e "s/ladder diagram/ladder diagram: $name/g"
+    if [ "$protocol" = gbn ]; then
+      ladders gbn-ladder "$LOGS/gbn-canonical.jsonl" "回退 N 步" go-back-N
+    else
+      ladders sr-ladder "$LOGS/sr-canonical.jsonl" 选择重传 "selective repeat"
+    fi
   done
 
   # --- congestion control, with and without -----------------------------------

@@ -5,7 +5,7 @@
 # the same segments are lost in every run; only clock readings change (times,
 # rates, the measured RTT), and those become N. The ladder needs times, so the
 # log is put on a canonical clock first (canonical_times in lib.sh), and kept
-# beside the drawings (keep_log and drawn_from in lib.sh).
+# beside the drawings (ladders in lib.sh).
 source "$(dirname "$0")/lib.sh"
 
 # numbers: rudp-send's and rudp-recv's clock readings become N.
@@ -42,14 +42,7 @@ PORT=$RECEIVER_PORT
   echo "@@@ sw-recv"
   prompt cargo run -p rudp --bin rudp-recv
   show receiver | numbers
-  keep_log sw-ladder "$LOGS/sw-canonical.jsonl"
-  log=$(drawn_from sw-ladder "$LOGS/sw-canonical.jsonl")
-  echo "@@@ sw-ladder-zh.svg"
-  "$BIN/ladder" "$log" --names 发送方,接收方 --no-legend |
-    sed -e 's/>lost</>丢失</g' -e 's/ retx</ 重传</g' -e 's/ladder diagram/梯形图：停止等待协议/g'
-  echo "@@@ sw-ladder-en.svg"
-  "$BIN/ladder" "$log" --names sender,receiver --no-legend |
-    sed -e 's/ladder diagram/ladder diagram: stop-and-wait/g'
+  ladders sw-ladder "$LOGS/sw-canonical.jsonl" 停止等待协议 stop-and-wait
 } | to_book
 
 # What can go wrong: nothing listening where the sender sends.
