@@ -11,6 +11,13 @@
 //! ACKs without blocking between its sends, and blocks only when its window
 //! is full. Buffers are reused: nothing is allocated per datagram.
 //!
+//! Still, each datagram costs one system call, and at 1472 bytes the call
+//! costs more than the bytes. [`DriverConfig::batch`] (`--batch` on rudp-send
+//! and rudp-recv) is the next rung: [`Batch`] hands the OS runs of datagrams
+//! in one call (UDP GSO) and takes coalesced runs back (UDP GRO, `recvmmsg`),
+//! through the `quinn-udp` crate. The state machine does not know: it is fed
+//! and polled one datagram at a time, exactly as without batching.
+//!
 //! Errors say what happened. The reason of the peer's ABORT, a peer that
 //! stopped answering, or a port where nothing listens (an ICMP "port
 //! unreachable", which the OS reports on a connected socket) are different
@@ -22,6 +29,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use quinn_udp::{BATCH_SIZE, RecvMeta, Transmit, UdpSockRef, UdpSocketState};
 
 use crate::wire::{Kind, Segment};
 use crate::{Config, Endpoint, Failure, Protocol, Receiver, Sender, State, Stats};
@@ -55,6 +63,196 @@ fn fit_receive_buffer(socket: &UdpSocket, window: u16) -> u16 {
 }
 // ANCHOR_END: rcvbuf
 
+/// How the driver uses its socket. The protocol is the same either way: a
+/// peer with batching talks to one without.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DriverConfig {
+    /// Many datagrams per system call where the OS can (see [`Batch`]).
+    pub batch: bool,
+}
+
+/// What batching found the OS can do, and what it did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct BatchReport {
+    /// Datagrams one send call may carry (1: this OS has no UDP GSO, or it
+    /// is not used on this socket).
+    pub gso_segments: usize,
+    /// Datagrams one received buffer may hold (1: no UDP GRO).
+    pub gro_segments: usize,
+    /// Buffers one receive call fills (`recvmmsg`; 1 where the OS has none).
+    pub buffers_per_call: usize,
+    /// Send calls made, and the datagrams they carried.
+    pub send_calls: u64,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Receive calls that returned something, and the datagrams in them.
+    pub receive_calls: u64,
+    /// Datagrams received.
+    pub received: u64,
+}
+
+impl BatchReport {
+    /// One line for a program's output, honest about what is missing.
+    fn summary(&self) -> String {
+        let gso = if self.gso_segments > 1 {
+            format!(
+                "GSO up to {} datagrams (and {MAX_RUN_BYTES} bytes) per send",
+                self.gso_segments
+            )
+        } else {
+            "GSO: not available here, one datagram per send".to_owned()
+        };
+        let gro = if self.gro_segments > 1 {
+            format!("GRO up to {} datagrams per buffer", self.gro_segments)
+        } else {
+            "GRO: not available here, one datagram per buffer".to_owned()
+        };
+        let per = |datagrams: u64, calls: u64| datagrams as f64 / calls.max(1) as f64;
+        format!(
+            "Batching: {gso}, {gro}, {} buffers per receive; sent {} datagrams in {} calls \
+             ({:.1} per call), received {} in {} calls ({:.1} per call)",
+            self.buffers_per_call,
+            self.sent,
+            self.send_calls,
+            per(self.sent, self.send_calls),
+            self.received,
+            self.receive_calls,
+            per(self.received, self.receive_calls),
+        )
+    }
+}
+
+/// The largest UDP payload (IPv4): a GSO run is built as one datagram of
+/// this size at most before the kernel cuts it.
+const MAX_RUN_BYTES: usize = 65_507;
+
+// ANCHOR: batch
+/// The batching half of the driver: what it has collected to send, and
+/// what it has received but not yet handed to the state machine.
+///
+/// Sending: the datagrams the state machine hands out are appended to a
+/// *run* as long as they have the run's size; a shorter one may end the run
+/// (GSO allows the last segment to be shorter), a longer one starts a new
+/// run. One `sendmsg` with a `UDP_SEGMENT` size then sends the whole run,
+/// and the kernel (or the network card) cuts it into separate datagrams.
+///
+/// Receiving: one call fills up to [`BATCH_SIZE`] buffers (`recvmmsg`), and
+/// with GRO each buffer may hold a run of datagrams, `stride` bytes apart;
+/// [`Batch::next`] hands them out one at a time.
+struct Batch {
+    state: UdpSocketState,
+    /// GSO on this socket: off on a connected socket outside Linux, where
+    /// quinn-udp's explicit destination could be refused (EISCONN on macOS).
+    gso: bool,
+    run: Vec<u8>,
+    /// The size of the run's datagrams (the first one's), and how many.
+    segment: usize,
+    segments: usize,
+    /// The run ended with a shorter datagram: nothing more may join it.
+    closed: bool,
+    storage: Vec<u8>,
+    slot: usize,
+    meta: Vec<RecvMeta>,
+    /// Buffers the last receive filled, the one being handed out, and where in it.
+    filled: usize,
+    buffer: usize,
+    offset: usize,
+    report: BatchReport,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch").field("report", &self.report).finish_non_exhaustive()
+    }
+}
+
+impl Batch {
+    /// Prepares `socket` with quinn-udp (on Linux this turns `UDP_GRO` on:
+    /// from then on every receive on it must split by the stride).
+    fn new(socket: &UdpSocket, connected: bool) -> io::Result<Self> {
+        let state = UdpSocketState::new(UdpSockRef::from(socket))?;
+        let gso = state.max_gso_segments() > 1
+            && (!connected || cfg!(any(target_os = "linux", target_os = "android")));
+        // Windows: quinn-udp reports 64 but leaves receive coalescing (URO) off.
+        let gro_segments = if cfg!(windows) { 1 } else { state.gro_segments() };
+        // quinn-udp's advice: room for `gro_segments` full datagrams per
+        // buffer; and never less than the largest UDP datagram.
+        let slot = (gro_segments * 1500).max(65_536);
+        let report = BatchReport {
+            gso_segments: if gso { state.max_gso_segments() } else { 1 },
+            gro_segments,
+            buffers_per_call: BATCH_SIZE,
+            ..BatchReport::default()
+        };
+        Ok(Self {
+            state,
+            gso,
+            run: Vec::with_capacity(MAX_RUN_BYTES),
+            segment: 0,
+            segments: 0,
+            closed: false,
+            storage: vec![0; slot * BATCH_SIZE],
+            slot,
+            meta: vec![RecvMeta::default(); BATCH_SIZE],
+            filled: 0,
+            buffer: 0,
+            offset: 0,
+            report,
+        })
+    }
+
+    /// Appends `datagram` to the run if it may join it (`false`: send the run first).
+    fn join(&mut self, datagram: &[u8]) -> bool {
+        let max = if self.gso { self.state.max_gso_segments() } else { 1 };
+        if self.segments == 0 {
+            self.segment = datagram.len();
+        } else if self.closed
+            || datagram.len() > self.segment
+            || self.segments >= max
+            || self.run.len() + datagram.len() > MAX_RUN_BYTES
+        {
+            return false;
+        }
+        self.closed = datagram.len() < self.segment;
+        self.run.extend_from_slice(datagram);
+        self.segments += 1;
+        true
+    }
+
+    /// The next datagram already received, copied into `into`: its length and sender.
+    fn next(&mut self, into: &mut [u8]) -> Option<(usize, SocketAddr)> {
+        while self.buffer < self.filled {
+            let meta = self.meta[self.buffer];
+            let end = meta.len.min(self.slot);
+            if self.offset < end {
+                let start = self.buffer * self.slot + self.offset;
+                let len = meta.stride.max(1).min(end - self.offset).min(into.len());
+                into[..len].copy_from_slice(&self.storage[start..start + len]);
+                self.offset += meta.stride.max(1);
+                self.report.received += 1;
+                return Some((len, meta.addr));
+            }
+            self.buffer += 1;
+            self.offset = 0;
+        }
+        None
+    }
+
+    /// One receive call: blocking, it waits for one buffer (more would wait
+    /// for more); non-blocking, it takes up to [`BATCH_SIZE`] at once.
+    fn refill(&mut self, socket: &UdpSocket, blocking: bool) -> io::Result<()> {
+        let slots = if blocking { 1 } else { BATCH_SIZE };
+        let mut bufs: Vec<io::IoSliceMut<'_>> =
+            self.storage.chunks_mut(self.slot).take(slots).map(io::IoSliceMut::new).collect();
+        let filled =
+            self.state.recv(UdpSockRef::from(socket), &mut bufs, &mut self.meta[..slots])?;
+        (self.filled, self.buffer, self.offset) = (filled, 0, 0);
+        self.report.receive_calls += 1;
+        Ok(())
+    }
+}
+// ANCHOR_END: batch
+
 /// The loop shared by both ends: one socket, one peer, one state machine.
 #[derive(Debug)]
 struct Driver<E> {
@@ -69,6 +267,10 @@ struct Driver<E> {
     read_timeout: Option<Duration>,
     recv: Vec<u8>,
     out: Vec<u8>,
+    /// `Some` with [`DriverConfig::batch`].
+    batch: Option<Batch>,
+    /// Why batching was asked for and could not be had on this socket.
+    batch_refused: Option<String>,
 }
 
 /// What one read from the socket found.
@@ -95,6 +297,54 @@ impl<E: Endpoint> Driver<E> {
             read_timeout: None,
             recv: vec![0; RECV_BUFFER],
             out: Vec::with_capacity(2048),
+            batch: None,
+            batch_refused: None,
+        }
+    }
+
+    /// Turns batching on when `config` asks for it.
+    fn configure(mut self, config: DriverConfig) -> io::Result<Self> {
+        if config.batch {
+            match Batch::new(&self.socket, self.connected) {
+                Ok(batch) => self.batch = Some(batch),
+                // Batching only makes it faster: without it the transfer goes
+                // on, one datagram per call, and the summary says why.
+                Err(error) => self.batch_refused = Some(error.to_string()),
+            }
+            // quinn-udp made the socket non-blocking; the driver starts blocking.
+            self.socket.set_nonblocking(false)?;
+            self.nonblocking = false;
+        }
+        Ok(self)
+    }
+
+    /// The `Batching:` line of a program that asked for batching: what it
+    /// did, or why this socket could not batch.
+    fn batching_summary(&self) -> Option<String> {
+        match (&self.batch, &self.batch_refused) {
+            (Some(batch), _) => Some(batch.report.summary()),
+            (None, Some(cause)) => Some(format!(
+                "Batching: GSO: not available here, GRO: not available here \
+                 (quinn-udp cannot prepare this socket: {cause}); one datagram per call"
+            )),
+            (None, None) => None,
+        }
+    }
+
+    /// One datagram from the socket into `self.recv`: its length and sender.
+    fn read_one(&mut self) -> io::Result<(usize, SocketAddr)> {
+        if let Some(batch) = &mut self.batch {
+            loop {
+                if let Some(received) = batch.next(&mut self.recv) {
+                    return Ok(received);
+                }
+                batch.refill(&self.socket, !self.nonblocking)?;
+            }
+        }
+        if self.connected {
+            self.socket.recv(&mut self.recv).map(|len| (len, self.peer))
+        } else {
+            self.socket.recv_from(&mut self.recv)
         }
     }
 
@@ -129,12 +379,7 @@ impl<E: Endpoint> Driver<E> {
     /// One datagram from the peer into `self.recv`, if there is one.
     fn receive(&mut self) -> io::Result<Received> {
         loop {
-            let result = if self.connected {
-                self.socket.recv(&mut self.recv).map(|len| (len, self.peer))
-            } else {
-                self.socket.recv_from(&mut self.recv)
-            };
-            match result {
+            match self.read_one() {
                 Ok((len, from)) if from == self.peer => return Ok(Received::Datagram(len)),
                 // Back to the caller, so that its timers still run when
                 // strangers keep a blocking receive busy.
@@ -213,8 +458,8 @@ impl<E: Endpoint> Driver<E> {
     fn gone(&mut self) -> io::Error {
         if self.set_nonblocking(true).is_ok() {
             for _ in 0..64 {
-                match self.socket.recv(&mut self.recv) {
-                    Ok(len) => self.feed(len),
+                match self.read_one() {
+                    Ok((len, _)) => self.feed(len),
                     Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                     Err(_) => {} // another ICMP error, or an interruption: read on
                 }
@@ -225,10 +470,107 @@ impl<E: Endpoint> Driver<E> {
 
     /// Sends everything the state machine has to send.
     fn flush(&mut self) -> io::Result<()> {
+        if self.batch.is_some() {
+            return self.flush_batched();
+        }
         while self.endpoint.poll_transmit(self.now(), &mut self.out) {
             self.send_out()?;
         }
         Ok(())
+    }
+
+    // ANCHOR: flush_batched
+    /// [`Driver::flush`] with batching: collects what the state machine has
+    /// to send into runs of equal-size datagrams, and sends each run in one call.
+    fn flush_batched(&mut self) -> io::Result<()> {
+        while self.endpoint.poll_transmit(self.now(), &mut self.out) {
+            let Some(batch) = &mut self.batch else { break };
+            if !batch.join(&self.out) {
+                self.send_run()?;
+                if let Some(batch) = &mut self.batch {
+                    batch.join(&self.out); // an empty run takes any datagram
+                }
+            }
+        }
+        self.send_run()
+    }
+    // ANCHOR_END: flush_batched
+
+    /// Sends the collected run: one GSO call for two datagrams or more,
+    /// the ordinary path ([`Driver::send_out`]) for a single one, or for each
+    /// datagram of the run when the OS turned GSO down.
+    fn send_run(&mut self) -> io::Result<()> {
+        let Some(batch) = &mut self.batch else { return Ok(()) };
+        let (segment, segments) = (batch.segment, batch.segments);
+        if segments == 0 {
+            return Ok(());
+        }
+        let mut run = std::mem::take(&mut batch.run);
+        let result = if segments == 1 { Err(None) } else { self.send_gso(&run, segment) };
+        let result = match result {
+            Ok(()) => Ok(()),
+            Err(Some(error)) => Err(error),
+            // One datagram, or GSO refused: one call per datagram.
+            Err(None) => {
+                let mut result = Ok(());
+                for datagram in run.chunks(segment) {
+                    self.out.clear();
+                    self.out.extend_from_slice(datagram);
+                    result = self.send_out();
+                    if result.is_err() {
+                        break;
+                    }
+                    if let Some(batch) = &mut self.batch {
+                        batch.report.send_calls += 1;
+                    }
+                }
+                result
+            }
+        };
+        run.clear();
+        if let Some(batch) = &mut self.batch {
+            batch.report.sent += segments as u64;
+            (batch.run, batch.segments, batch.closed) = (run, 0, false);
+        }
+        result
+    }
+
+    /// One GSO send of `run` (datagrams of `segment` bytes, the last maybe
+    /// shorter). `Err(None)`: GSO does not work here, send them one by one.
+    fn send_gso(&mut self, run: &[u8], segment: usize) -> Result<(), Option<io::Error>> {
+        let transmit = Transmit {
+            destination: self.peer,
+            ecn: None,
+            contents: run,
+            segment_size: Some(segment),
+            src_ip: None,
+        };
+        loop {
+            let Some(batch) = &mut self.batch else { return Err(None) };
+            let max_before = batch.state.max_gso_segments();
+            let error = match batch.state.try_send(UdpSockRef::from(&self.socket), &transmit) {
+                Ok(()) => {
+                    batch.report.send_calls += 1;
+                    return Ok(());
+                }
+                Err(error) => error,
+            };
+            match error.kind() {
+                // The socket's send buffer is full: wait for room (blocking send).
+                ErrorKind::WouldBlock => self.set_nonblocking(false).map_err(Some)?,
+                ErrorKind::Interrupted => {}
+                ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset if self.connected => {
+                    return Err(Some(self.gone()));
+                }
+                // A device without GSO: quinn-udp lowered its maximum to 1.
+                _ if batch.state.max_gso_segments() < max_before => {
+                    batch.gso = false;
+                    batch.report.gso_segments = 1;
+                    return Err(None);
+                }
+                _ => return Err(Some(error)),
+            }
+        }
     }
 
     fn fire_timer(&mut self) {
@@ -307,10 +649,26 @@ pub fn local_address_for(peer: SocketAddr) -> SocketAddr {
 /// A socket error, nothing listening at `peer`, no answer after
 /// `config.max_retries` tries, or the receiver's ABORT (e.g. it is busy).
 pub fn connect(socket: UdpSocket, peer: SocketAddr, config: Config) -> Result<Outgoing> {
+    connect_with(socket, peer, config, DriverConfig::default())
+}
+
+/// [`connect`], with the driver's own settings (e.g. batching).
+///
+/// # Errors
+///
+/// As [`connect`], and a socket that quinn-udp cannot prepare for batching.
+pub fn connect_with(
+    socket: UdpSocket,
+    peer: SocketAddr,
+    config: Config,
+    driving: DriverConfig,
+) -> Result<Outgoing> {
     socket.connect(peer).with_context(|| format!("cannot connect a UDP socket to {peer}"))?;
     let _ = fit_receive_buffer(&socket, config.window); // for the ACKs: small, but many
     let sender = Sender::new(config);
-    let mut driver = Driver::new(socket, peer, true, sender, Instant::now());
+    let mut driver = Driver::new(socket, peer, true, sender, Instant::now())
+        .configure(driving)
+        .context("cannot make the UDP socket blocking")?;
     loop {
         driver.step(true).with_context(|| format!("cannot connect to {peer}"))?;
         match driver.endpoint.state() {
@@ -334,6 +692,12 @@ impl Outgoing {
     /// The counters so far.
     pub fn stats(&self) -> Stats {
         self.driver.endpoint.stats()
+    }
+
+    /// With [`DriverConfig::batch`]: one line on what batching did, or why
+    /// this socket could not batch.
+    pub fn batching_summary(&self) -> Option<String> {
+        self.driver.batching_summary()
     }
 
     /// Sends everything that is left and the FIN, and waits until the
@@ -424,6 +788,16 @@ pub struct Incoming {
 ///
 /// A socket error.
 pub fn accept(socket: &UdpSocket, config: Config) -> Result<Incoming> {
+    accept_with(socket, config, DriverConfig::default())
+}
+
+/// [`accept`], with the driver's own settings (e.g. batching, which starts
+/// after the SYN: that one is read the ordinary way).
+///
+/// # Errors
+///
+/// As [`accept`], and a socket that quinn-udp cannot prepare for batching.
+pub fn accept_with(socket: &UdpSocket, config: Config, driving: DriverConfig) -> Result<Incoming> {
     let socket = socket.try_clone().context("cannot clone the UDP socket")?;
     // The receiver advertises no more room than its socket buffer holds.
     let config = Config { window: fit_receive_buffer(&socket, config.window), ..config };
@@ -447,7 +821,9 @@ pub fn accept(socket: &UdpSocket, config: Config) -> Result<Incoming> {
         }
         let mut receiver = Receiver::new(config.clone());
         receiver.on_datagram(start.elapsed(), &buf[..len]);
-        let mut driver = Driver::new(socket.try_clone()?, peer, false, receiver, start);
+        let mut driver = Driver::new(socket.try_clone()?, peer, false, receiver, start)
+            .configure(driving)
+            .context("cannot make the UDP socket blocking")?;
         driver.flush().with_context(|| format!("cannot answer {peer}"))?;
         if driver.endpoint.state() == State::Open {
             return Ok(Incoming { driver, finished: false });
@@ -470,6 +846,12 @@ impl Incoming {
     /// The counters so far.
     pub fn stats(&self) -> Stats {
         self.driver.endpoint.stats()
+    }
+
+    /// With [`DriverConfig::batch`]: one line on what batching did, or why
+    /// this socket could not batch.
+    pub fn batching_summary(&self) -> Option<String> {
+        self.driver.batching_summary()
     }
 
     /// The verdict, after [`Read`] returned `Ok(0)` (the end): `Ok(())`

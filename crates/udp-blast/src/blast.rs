@@ -65,10 +65,15 @@ pub struct Sent {
     /// Sends the OS refused for a full send queue (ENOBUFS, macOS mostly) and
     /// that were tried again: not losses, the same datagram went again.
     pub retries: u64,
+    /// Send calls that succeeded: one per datagram here, one per run with GSO
+    /// ([`crate::offload`]).
+    pub calls: u64,
+    /// GSO failed on this device and the sender went on one datagram per call.
+    pub fell_back: bool,
 }
 
 /// Error codes for "no buffer space available" (the send queue is full).
-const ENOBUFS: i32 = if cfg!(windows) {
+pub(crate) const ENOBUFS: i32 = if cfg!(windows) {
     10055 // WSAENOBUFS
 } else if cfg!(any(target_os = "linux", target_os = "android")) {
     105
@@ -101,6 +106,7 @@ pub fn send(socket: &UdpSocket, plan: &Plan) -> io::Result<Sent> {
             Ok(_) => {
                 sent.datagrams += 1;
                 sent.bytes += datagram.len() as u64;
+                sent.calls += 1;
                 refused_since = None;
             }
             // The OS's own queue is full: wait a moment and send the same datagram
@@ -159,6 +165,9 @@ pub struct Received {
     pub elapsed: Duration,
     /// Why it stopped (`None` only while running).
     pub stop: Option<Stop>,
+    /// Receive calls that returned something: one per datagram here; with
+    /// GRO and `recvmmsg` ([`crate::offload`]) one per batch.
+    pub calls: u64,
 }
 
 impl Received {
@@ -187,7 +196,10 @@ pub fn receive(socket: &UdpSocket, count: Option<u64>, patience: Patience) -> io
     socket.set_read_timeout(patience.first)?;
     let stop = loop {
         let length = match socket.recv(&mut buffer) {
-            Ok(length) => length,
+            Ok(length) => {
+                received.calls += 1;
+                length
+            }
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 break if first.is_none() { Stop::Nothing } else { Stop::Idle };
             }

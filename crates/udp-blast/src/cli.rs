@@ -9,8 +9,8 @@ use crate::wire::{HEADER_LEN, MAX_SIZE};
 
 pub const USAGE: &str = "\
 usage: udp-blast [--count N] [--size BYTES] [--rcvbuf BYTES] [--rate PER_SECOND] [ADDRESS]
-       udp-blast receive [--rcvbuf BYTES] [--count N] [--idle-ms MS] [ADDRESS]
-       udp-blast send [--count N | --seconds S] [--size BYTES] [--rate PER_SECOND] [ADDRESS]
+       udp-blast receive [--rcvbuf BYTES] [--count N] [--idle-ms MS] [--gro] [ADDRESS]
+       udp-blast send [--count N | --seconds S] [--size BYTES] [--rate PER_SECOND] [--gso] [ADDRESS]
 Without a role: a receiver thread on ADDRESS (default 127.0.0.1:0) and a sender in one process;
 the sender sends N numbered datagrams (default 100000) of BYTES bytes each (default 1472, the most
 an Ethernet link carries unfragmented) as fast as it can (or PER_SECOND), then prints what was
@@ -19,6 +19,9 @@ asked for with --rcvbuf) and the OS's own count of datagrams dropped for a full 
 receive: print `Listening on ADDRESS` (default 127.0.0.1:7200), count until the sender's end
 marker, N datagrams or MS milliseconds of silence (default 1000), report the goodput.
 send: send to ADDRESS (default 127.0.0.1:7200) N datagrams or for S seconds, then the end marker.
+--gso: the sender hands the OS runs of datagrams in one call (UDP GSO); --gro: the receiver
+takes coalesced runs and several buffers per call (UDP GRO, recvmmsg). Where the OS has no
+such calls, both say so and go on one datagram per call.
 Each prints a summary, then one JSON line.";
 
 /// Which half (or both) this process runs.
@@ -43,6 +46,10 @@ pub struct Options {
     pub rcvbuf: Option<usize>,
     pub rate: Option<f64>,
     pub idle: Duration,
+    /// `--gso`: send runs of datagrams in one system call ([`crate::offload`]).
+    pub gso: bool,
+    /// `--gro`: receive coalesced runs, several buffers per system call.
+    pub gro: bool,
 }
 
 /// The default number of datagrams of the demonstration and the sender.
@@ -68,6 +75,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>> 
         rcvbuf: None,
         rate: None,
         idle: Duration::from_secs(1),
+        gso: false,
+        gro: false,
     };
     let mut address = None;
     let (mut sender_only, mut receiver_only) = (None, None);
@@ -94,6 +103,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>> 
                 options.rcvbuf = Some(number(&value(&arg)?, &arg, 1, 1 << 30)?);
                 receiver_only = Some("--rcvbuf");
             }
+            "--gso" => {
+                options.gso = true;
+                sender_only = Some("--gso");
+            }
+            "--gro" => {
+                options.gro = true;
+                receiver_only = Some("--gro");
+            }
             "--idle-ms" => {
                 options.idle = Duration::from_millis(number(&value(&arg)?, &arg, 1, 600_000)?);
                 receiver_only = Some("--idle-ms");
@@ -111,6 +128,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>> 
         }
         (Role::Both, _, Some("--idle-ms")) => {
             bail!("--idle-ms is for `udp-blast receive`; the demonstration stops by itself")
+        }
+        (Role::Both, Some("--gso"), _) | (Role::Both, _, Some("--gro")) => {
+            bail!(
+                "--gso and --gro are for `udp-blast send` and `udp-blast receive`, one per process"
+            )
         }
         _ => {}
     }
@@ -177,6 +199,9 @@ mod tests {
         assert!(options.address.is_ipv6());
         let receive = parse_ok(&["receive", "--idle-ms", "250", "-n", "3"]);
         assert_eq!((receive.idle, receive.count), (Duration::from_millis(250), Some(3)));
+        assert!(!receive.gro && !receive.gso, "no batching unless asked for");
+        assert!(parse_ok(&["send", "--gso", "127.0.0.1:9"]).gso);
+        assert!(parse_ok(&["receive", "--gro"]).gro);
     }
 
     #[test]
@@ -192,6 +217,10 @@ mod tests {
         assert!(parse_err(&["localhost"]).contains("invalid address \"localhost\""));
         assert!(parse_err(&["receive", "--size", "100"]).contains("--size is for the sender"));
         assert!(parse_err(&["send", "--rcvbuf", "1"]).contains("--rcvbuf is for the receiver"));
+        assert!(parse_err(&["receive", "--gso"]).contains("--gso is for the sender"));
+        assert!(parse_err(&["send", "--gro"]).contains("--gro is for the receiver"));
+        assert!(parse_err(&["--gso"]).contains("--gso and --gro are for `udp-blast send`"));
+        assert!(parse_err(&["--gro"]).contains("--gso and --gro are for `udp-blast send`"));
         assert!(parse_err(&["--seconds", "1"]).contains("--seconds is for `udp-blast send`"));
         assert!(parse_err(&["send", "127.0.0.1:0"]).contains("cannot send to port 0"));
     }

@@ -13,9 +13,12 @@
 //! ([`tally`]), and compares with the drop counter the OS keeps
 //! ([`os_counters`]). [`blast`] holds the two halves on real sockets, [`cli`]
 //! the command line. The same programs, one half per process, give the
-//! benchmark its "raw UDP" row.
+//! benchmark its "raw UDP" row. [`offload`] is the faster rung: many
+//! datagrams per system call (`send --gso`, `receive --gro`), where the OS
+//! has the means.
 pub mod blast;
 pub mod cli;
+pub mod offload;
 pub mod os_counters;
 pub mod tally;
 pub mod wire;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use udp_blast::blast::{self, Patience, Plan, Received, Sent, Stop};
 use udp_blast::cli::{self, Options, Role};
+use udp_blast::offload::{self, Offload};
 use udp_blast::os_counters::{self, Reading};
 use udp_blast::{Json, json_line, megabytes_per_second, percent};
 
@@ -102,12 +103,30 @@ fn receive(options: &Options) -> Result<()> {
     let address = socket.local_addr().context("cannot read the receiver's address")?;
     print(&format!("Listening on {address}"))?;
     print(&format!("SO_RCVBUF {}", rcvbuf_note(options.rcvbuf, granted)))?;
+    let gro = if options.gro {
+        let (state, offload) = Offload::probe(&socket)
+            .context("cannot prepare the socket for GRO (quinn-udp); try without --gro")?;
+        print(&offload.receive_note())?;
+        Some((state, offload))
+    } else {
+        None
+    };
     let drops_before = os_counters::system_drops(address);
     let patience = Patience { first: None, idle: options.idle };
-    let received = blast::receive(&socket, options.count, patience).context("cannot receive")?;
+    let received = match &gro {
+        Some((state, offload)) => {
+            offload::receive(&socket, state, offload, options.count, patience)
+        }
+        None => blast::receive(&socket, options.count, patience),
+    }
+    .context("cannot receive")?;
     let socket_drops = os_counters::socket_drops(address);
     let drops_after = os_counters::system_drops(address);
     let mut report = received_lines(&received, received.sent);
+    if gro.is_some() {
+        report
+            .push(calls_line(received.calls, received.tally.distinct + received.tally.duplicated));
+    }
     report.extend(drop_lines(&drops_before, &drops_after, socket_drops));
     let stop = match received.stop {
         Some(Stop::End) => "end",
@@ -131,33 +150,78 @@ fn receive(options: &Options) -> Result<()> {
         ("goodput", received.goodput().map_or(Json::Null, Json::Float)),
         ("os_drops", drop_delta(&drops_before, &drops_after).into()),
         ("socket_drops", socket_drops.into()),
+        ("calls", Json::Int(received.calls)),
+        ("gro", gro.as_ref().map(|(_, offload)| offload.gro_segments as u64).into()),
     ]));
     print(&report.join("\n"))
 }
 
 /// The sending half alone.
 fn send(options: &Options) -> Result<()> {
-    let socket = connect_sender(options.address)?;
-    let sent =
-        blast::send(&socket, &plan(options)).map_err(|error| send_error(error, options.address))?;
+    if !options.gso {
+        let socket = connect_sender(options.address)?;
+        let sent = blast::send(&socket, &plan(options))
+            .map_err(|error| send_error(error, options.address))?;
+        blast::send_end(&socket, sent.datagrams, || false);
+        return print(&format!(
+            "{}\n{}",
+            sent_line(&sent, options.size),
+            send_json(&sent, options)
+        ));
+    }
+    // quinn-udp names the destination in every send. Linux accepts that on a
+    // connected socket (and then reports "port unreachable"); macOS and the
+    // BSDs refuse it (EISCONN): there the socket is connected only for the end marker.
+    let connect = cfg!(any(target_os = "linux", target_os = "android"));
+    let socket = bind_sender(options.address, connect)?;
+    let (state, offload) = Offload::probe(&socket)
+        .context("cannot prepare the socket for GSO (quinn-udp); try without --gso")?;
+    // quinn-udp made it non-blocking; blocking sends wait for room in a full send queue.
+    socket.set_nonblocking(false).context("cannot make the UDP socket blocking")?;
+    print(&offload.send_note(options.size))?;
+    let sent = offload::send(&socket, options.address, &state, &plan(options))
+        .map_err(|error| send_error(error, options.address))?;
+    if !connect {
+        socket
+            .connect(options.address)
+            .with_context(|| format!("cannot send to {}", options.address))?;
+    }
     blast::send_end(&socket, sent.datagrams, || false);
-    print(&format!(
-        "{}\n{}",
-        sent_line(&sent, options.size),
-        json_line(&[
-            ("role", Json::Text("send")),
-            ("size", Json::Int(options.size as u64)),
-            ("sent", Json::Int(sent.datagrams)),
-            ("bytes", Json::Int(sent.bytes)),
-            ("seconds", Json::Float(sent.elapsed.as_secs_f64())),
-            ("retries", Json::Int(sent.retries)),
-        ])
-    ))
+    let mut lines = vec![sent_line(&sent, options.size), calls_line(sent.calls, sent.datagrams)];
+    if sent.fell_back {
+        lines.push("GSO failed on this device: the sender went on one datagram per call".into());
+    }
+    lines.push(send_json(&sent, options));
+    print(&lines.join("\n"))
+}
+
+fn send_json(sent: &Sent, options: &Options) -> String {
+    json_line(&[
+        ("role", Json::Text("send")),
+        ("size", Json::Int(options.size as u64)),
+        ("sent", Json::Int(sent.datagrams)),
+        ("bytes", Json::Int(sent.bytes)),
+        ("seconds", Json::Float(sent.elapsed.as_secs_f64())),
+        ("retries", Json::Int(sent.retries)),
+        ("calls", Json::Int(sent.calls)),
+        ("gso", Json::Text(if options.gso { "on" } else { "off" })),
+    ])
+}
+
+/// How many datagrams each system call carried on average.
+fn calls_line(calls: u64, datagrams: u64) -> String {
+    let per_call = if calls == 0 { 0.0 } else { datagrams as f64 / calls as f64 };
+    format!("calls      {calls:>9} ({per_call:.1} datagrams per system call)")
 }
 
 /// A socket connected to `address`: `send` needs no address each time, and
 /// the OS can tell us when an ICMP "port unreachable" comes back.
 fn connect_sender(address: SocketAddr) -> Result<UdpSocket> {
+    bind_sender(address, true)
+}
+
+/// A socket to send to `address` from, connected to it when `connect`.
+fn bind_sender(address: SocketAddr, connect: bool) -> Result<UdpSocket> {
     let local = match address {
         SocketAddr::V4(v4) if v4.ip().is_loopback() => SocketAddr::from((*v4.ip(), 0)),
         SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
@@ -165,7 +229,9 @@ fn connect_sender(address: SocketAddr) -> Result<UdpSocket> {
         SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
     };
     let socket = UdpSocket::bind(local).with_context(|| format!("cannot bind {local}"))?;
-    socket.connect(address).with_context(|| format!("cannot send to {address}"))?;
+    if connect {
+        socket.connect(address).with_context(|| format!("cannot send to {address}"))?;
+    }
     Ok(socket)
 }
 

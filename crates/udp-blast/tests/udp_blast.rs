@@ -180,3 +180,141 @@ fn a_closed_stdout_is_an_error_not_a_panic() {
         assert_clean_failure(&output, &["cannot write to standard output"]);
     }
 }
+
+/// `udp-blast receive ARGS 127.0.0.1:0` with a 1 MiB buffer, and `udp-blast
+/// send` of `count` datagrams of `size` bytes to it, paced so that nothing
+/// overflows. Returns (the sender's stdout, the receiver's summary lines up to
+/// and with its JSON line).
+fn batched_run(receive: &[&str], send: &[&str], count: u64, size: usize) -> (String, String) {
+    let mut args = vec!["receive", "127.0.0.1:0", "--rcvbuf", "1048576", "--idle-ms", "5000"];
+    args.extend(receive);
+    let receiver = Server::start(cargo_bin!("udp-blast"), args);
+    let address = receiver.address().to_string();
+    let (count_text, size_text) = (count.to_string(), size.to_string());
+    let mut args = vec!["send", &address, "--count", &count_text, "--size", &size_text];
+    args.extend(["--rate", "20000"]);
+    args.extend(send);
+    let output = udp_blast(&args);
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    let sent = testkit::text(&output.stdout);
+    let mut lines = Vec::new();
+    loop {
+        let line = receiver.stdout_line();
+        lines.push(line.clone());
+        if line.starts_with("{\"role\":\"receive\"") {
+            break;
+        }
+    }
+    (sent, lines.join("\n"))
+}
+
+/// Every number from 0 to count - 1 arrived exactly once: `count` distinct
+/// ones, none above the highest, no duplicate, nothing foreign.
+fn assert_every_datagram_once(received: &str, count: u64, size: usize) {
+    assert_eq!(field(received, "received"), Some(count), "{received}");
+    assert_eq!(field(received, "sent"), Some(count), "the end marker's count: {received}");
+    assert_eq!(field(received, "lost"), Some(0), "{received}");
+    assert_eq!(field(received, "lost_at_least"), Some(0), "no gap below the highest: {received}");
+    assert_eq!(field(received, "duplicated"), Some(0), "{received}");
+    assert_eq!(field(received, "reordered"), Some(0), "{received}");
+    assert_eq!(field(received, "foreign"), Some(0), "{received}");
+    assert_eq!(field(received, "bytes"), Some(count * size as u64), "{received}");
+}
+
+/// Wine, not Windows: quinn-udp's socket set-up fails there with WSAEOPNOTSUPP
+/// (10045), so `--gso` and `--gro` stop with "cannot prepare the socket".
+const QUINN_UDP_UNDER_WINE: &str = "quinn-udp cannot prepare a UDP socket under Wine \
+    (WSAEOPNOTSUPP, 10045: a Windows socket option Wine lacks), so --gso/--gro are not run";
+
+#[test]
+fn gso_sender_and_gro_receiver_count_every_datagram() {
+    if testkit::under_wine(QUINN_UDP_UNDER_WINE) {
+        return;
+    }
+    // 1001 is no multiple of the 44 datagrams of 1472 bytes one GSO call carries:
+    // the last run is shorter.
+    let (sent, received) = batched_run(&["--gro"], &["--gso"], 1001, 1472);
+    assert_every_datagram_once(&received, 1001, 1472);
+    let gso = sent.lines().next().unwrap();
+    let calls = field(&sent, "calls").unwrap();
+    if gso == "GSO: not available on this system, one datagram per call" {
+        assert_eq!(calls, 1001, "{sent}");
+    } else {
+        assert!(gso.starts_with("GSO: up to 44 datagrams of 1472 bytes per call"), "{sent}");
+        assert_eq!(calls, 1001u64.div_ceil(44), "full runs of 44 and one shorter: {sent}");
+    }
+    assert!(sent.contains(&format!("calls      {calls:>9} (")), "{sent}");
+    let gro = received.lines().find(|line| line.starts_with("GRO: ")).unwrap();
+    assert!(gro.contains("datagram"), "{received}");
+    let receive_calls = field(&received, "calls").unwrap();
+    assert!((1..=1002).contains(&receive_calls), "{received}");
+    if cfg!(target_os = "linux") && field(&received, "gro").unwrap() > 1 && calls < 1001 {
+        // On loopback the kernel hands each GSO run to a GRO socket whole:
+        // at most one receive per send, and one for the end marker.
+        assert!(receive_calls <= calls + 1, "{received}");
+    }
+}
+
+#[test]
+fn a_gso_sender_and_a_plain_receiver_still_count_single_datagrams() {
+    if testkit::under_wine(QUINN_UDP_UNDER_WINE) {
+        return;
+    }
+    let (sent, received) = batched_run(&[], &["--gso"], 500, 1000);
+    assert_every_datagram_once(&received, 500, 1000);
+    // The kernel cut every run into single datagrams for this socket without GRO.
+    assert_eq!(
+        field(&received, "calls"),
+        Some(501),
+        "one per datagram, one for the end marker: {received}"
+    );
+    assert_eq!(field(&received, "gro"), None, "{received}");
+    assert!(sent.starts_with("GSO: "), "{sent}");
+    assert!(!received.contains("GRO: "), "{received}");
+}
+
+#[test]
+fn a_plain_sender_and_a_gro_receiver() {
+    if testkit::under_wine(QUINN_UDP_UNDER_WINE) {
+        return;
+    }
+    let (sent, received) = batched_run(&["--gro"], &[], 500, 200);
+    assert_every_datagram_once(&received, 500, 200);
+    assert_eq!(field(&sent, "calls"), Some(500), "{sent}");
+    assert!(!sent.contains("GSO: "), "no batching unless asked for: {sent}");
+}
+
+#[test]
+fn a_gro_receiver_counts_what_a_test_socket_sends() {
+    if testkit::under_wine(QUINN_UDP_UNDER_WINE) {
+        return;
+    }
+    // The pattern of the_receiver_stops_after_a_count, through the batched receive path.
+    let mut receiver =
+        Server::start(cargo_bin!("udp-blast"), ["receive", "127.0.0.1:0", "--gro", "--count", "3"]);
+    assert!(receiver.stdout_line().starts_with("SO_RCVBUF "));
+    assert!(receiver.stdout_line().starts_with("GRO: "));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for seq in [2u64, 0, 2, 1] {
+        let mut datagram = [0u8; 20];
+        udp_blast::wire::write_data(&mut datagram, seq);
+        socket.send_to(&datagram, receiver.address()).unwrap();
+    }
+    let json = receiver.stdout_line_containing("\"role\":\"receive\"");
+    assert!(json.contains("\"stop\":\"count\""), "{json}");
+    assert_eq!(field(&json, "received"), Some(3), "{json}");
+    assert_eq!(field(&json, "reordered"), Some(2), "{json}");
+    assert_eq!(field(&json, "duplicated"), Some(1), "{json}");
+    assert!(receiver.wait_for_exit().success());
+}
+
+#[test]
+fn batching_flags_belong_to_one_half() {
+    for (args, needle) in [
+        (&["receive", "--gso"][..], "--gso is for the sender"),
+        (&["send", "--gro", "127.0.0.1:9"], "--gro is for the receiver"),
+        (&["--gso"], "one per process"),
+    ] {
+        assert_clean_failure(&udp_blast(args), &[needle]);
+    }
+}

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use rudp::{Config, Protocol, socket};
+use rudp::socket::{self, DriverConfig};
+use rudp::{Config, Protocol};
 
-const USAGE: &str = "usage: rudp-recv [--window N] [ADDRESS]\n\
-    Listen on ADDRESS (default 127.0.0.1:7000), receive one transfer from rudp-send, check its BLAKE3 and print what arrived.";
+const USAGE: &str = "usage: rudp-recv [--window N] [--batch] [ADDRESS]\n\
+    Listen on ADDRESS (default 127.0.0.1:7000), receive one transfer from rudp-send, check its BLAKE3 and print what arrived; --batch: many datagrams per system call (UDP GSO/GRO) where the OS has them.";
 const STDOUT: &str = "cannot write to standard output (was it closed, e.g. by `| head`?)";
 const HASH_LEN: usize = 32;
 
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let mut out = io::stdout();
-    let (mut window, mut address) = (None, None);
+    let (mut window, mut address, mut driving) = (None, None, DriverConfig::default());
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,6 +33,7 @@ fn run() -> Result<()> {
                     text.parse().with_context(|| format!("invalid --window {text:?}"))?;
                 window = Some(parsed.max(1));
             }
+            "--batch" => driving.batch = true,
             flag if flag.starts_with("--") => bail!("unknown option {flag} (see --help)"),
             _ => {
                 let parsed: SocketAddr = arg.parse().with_context(|| {
@@ -50,7 +52,7 @@ fn run() -> Result<()> {
     if let Some(window) = window {
         config.window = window;
     }
-    let mut incoming = socket::accept(&socket, config)?;
+    let mut incoming = socket::accept_with(&socket, config, driving)?;
     let started = Instant::now();
     let peer = incoming.peer();
     let protocol = incoming.protocol().map_or("?", Protocol::short_name);
@@ -96,6 +98,10 @@ fn run() -> Result<()> {
         bail!("{reason} (the sender was told so)");
     }
     writeln!(out, "BLAKE3 {hash} verified").context(STDOUT)?;
+    let batching = incoming.batching_summary(); // `finish` gives the connection up
     incoming.finish(verdict).context("cannot confirm the end of the transfer")?; // and linger
+    if let Some(line) = batching {
+        writeln!(out, "{line}").context(STDOUT)?;
+    }
     Ok(())
 }

@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use rudp::sim::Rng;
-use rudp::{Config, Protocol, socket};
+use rudp::socket::{self, DriverConfig};
+use rudp::{Config, Protocol};
 
-const USAGE: &str = "usage: rudp-send [--protocol sw|gbn|sr] [--window N] [--cc] [--bytes N | --file FILE] [--seed N] [ADDRESS]\n\
-    Send N bytes (default 1 MiB, generated from the seed) or FILE, then their BLAKE3, to rudp-recv at ADDRESS (default 127.0.0.1:7000).";
+const USAGE: &str = "usage: rudp-send [--protocol sw|gbn|sr] [--window N] [--cc] [--batch] [--bytes N | --file FILE] [--seed N] [ADDRESS]\n\
+    Send N bytes (default 1 MiB, generated from the seed) or FILE, then their BLAKE3, to rudp-recv at ADDRESS (default 127.0.0.1:7000); --batch: many datagrams per system call (UDP GSO/GRO) where the OS has them.";
 const STDOUT: &str = "cannot write to standard output (was it closed, e.g. by `| head`?)";
 const CHUNK: usize = 64 * 1024;
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
 
 struct Options {
     config: Config,
+    driving: DriverConfig,
     bytes: u64,
     file: Option<String>,
     seed: u64,
@@ -38,6 +40,7 @@ fn value<T: std::str::FromStr>(args: &mut impl Iterator<Item = String>, flag: &s
 /// `None` for `--help`.
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>> {
     let (mut protocol, mut window, mut cc) = (Protocol::SelectiveRepeat, None, false);
+    let mut driving = DriverConfig::default();
     let (mut bytes, mut file, mut seed, mut address) = (1 << 20, None, None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -48,6 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>> {
             }
             "--window" => window = Some(value::<u16>(&mut args, "--window")?.max(1)),
             "--cc" => cc = true,
+            "--batch" => driving.batch = true,
             "--bytes" => bytes = value(&mut args, "--bytes")?,
             "--file" => file = Some(value(&mut args, "--file")?),
             "--seed" => seed = Some(value(&mut args, "--seed")?),
@@ -70,7 +74,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>> {
         config.isn = Rng::new(seed).next_u64() as u32; // the same run twice: same ISN, same bytes
     }
     let address = address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 7000)));
-    Ok(Some(Options { config, bytes, file, seed: seed.unwrap_or(0), address }))
+    Ok(Some(Options { config, driving, bytes, file, seed: seed.unwrap_or(0), address }))
 }
 
 fn run() -> Result<()> {
@@ -88,7 +92,7 @@ fn run() -> Result<()> {
         UdpSocket::bind(socket::local_address_for(peer)).context("cannot bind a UDP socket")?;
     let started = Instant::now();
     let hint = "is rudp-recv running there? start it with: cargo run -p rudp --bin rudp-recv";
-    let mut connection = socket::connect(socket, peer, options.config)
+    let mut connection = socket::connect_with(socket, peer, options.config, options.driving)
         .map_err(|error| anyhow::anyhow!("{error:#} ({hint})"))?;
     // ANCHOR: send_loop
     let (mut hasher, mut buf, mut total) = (blake3::Hasher::new(), vec![0u8; CHUNK], 0u64);
@@ -108,6 +112,7 @@ fn run() -> Result<()> {
     }
     let hash = hasher.finalize();
     connection.write_all(hash.as_bytes()).context("the transfer failed")?; // the receiver checks it
+    let batching = connection.batching_summary(); // `finish` gives the connection up
     let stats = connection.finish().context("the transfer failed")?;
     // ANCHOR_END: send_loop
     let seconds = started.elapsed().as_secs_f64();
@@ -130,7 +135,11 @@ fn run() -> Result<()> {
         stats.rto.as_millis()
     )
     .context(STDOUT)?;
-    writeln!(out, "BLAKE3 {hash} verified by the receiver").context(STDOUT)
+    writeln!(out, "BLAKE3 {hash} verified by the receiver").context(STDOUT)?;
+    if let Some(line) = batching {
+        writeln!(out, "{line}").context(STDOUT)?;
+    }
+    Ok(())
 }
 
 /// `left` pseudo-random bytes from a seed: the same seed, the same bytes.
