@@ -12,7 +12,12 @@ its baseline measured in that run too, so a busy machine shifts both sides:
      end-to-end checksum verified (target: memory-to-memory >= 0.9 x iperf3).
   2. UDP: a raw blast of 1472-byte datagrams (udp-blast send/receive, the
      baseline), our reliable UDP (rudp-send/rudp-recv, selective repeat) at 0 %
-     loss (target >= 0.8 x the blast), and its ratio to TCP.
+     loss (target >= 0.8 x the blast), and its ratio to TCP. Then the batching
+     rung, each with its own row: the blast with GSO/GRO (udp-blast send --gso,
+     receive --gro) as a ratio to the plain blast, and rudp with --batch on both
+     ends as a ratio to the batched blast and to plain rudp. Where the OS has no
+     GSO/GRO, the batched programs go one datagram per call and the row's note
+     says so.
   3. Through the lossy link (lossy-link, 5 ms each way = 10 ms added round
      trip): stop-and-wait, go-back-N and selective repeat at 0, 1, 5, 10 and
      30 % loss, every transfer verified, next to the textbook's prediction
@@ -77,7 +82,13 @@ LOSSY_SIZES = {
                10: (64 << 10, 512 << 10), 30: (32 << 10, 128 << 10)},
 }
 SMOKE_LOSSES = [0, 10]
-RUNS = (1, 3)  # repetitions of rows 1 and 2 (the median is shown)
+RUNS = (1, 5)  # repetitions of rows 1 and 2 (the median is shown)
+# Sections 1 and 2 pin the receiving program to CPU 0 and the sending one to
+# CPU 1 (taskset, Linux, 2 CPUs or more), iperf3 and ours alike. Unpinned, the
+# scheduler sometimes puts both on one CPU and sometimes not, and one row's
+# runs here differed by a factor of 2 (1322 to 2934 MB/s) for that alone.
+TASKSET = shutil.which("taskset") if (os.cpu_count() or 1) >= 2 else None
+RECEIVING, SENDING = 0, 1
 TIMEOUT = (20.0, 180.0)  # the longest one transfer may take
 
 
@@ -203,7 +214,10 @@ class Group:
     def __init__(self):
         self.children = []
 
-    def start(self, command, cwd=None):
+    def start(self, command, cwd=None, cpu=None):
+        """Starts `command`; on CPU `cpu` only, where TASKSET can pin it."""
+        if cpu is not None and TASKSET:
+            command = [TASKSET, "-c", cpu, *command]
         child = Child(command, cwd)
         self.children.append(child)
         return child
@@ -330,22 +344,32 @@ class Bench:
             self.failures.append(f"{label}: {fields['error']}")
         return row
 
-    def repeat(self, key, group, label, measure, **extra):
-        """Runs `measure` (returning a dict with goodput, cpu, ...) RUNS times; keeps the median."""
-        runs = []
+    def in_turns(self, *rows):
+        """Measures rows (key, group, label, measure, extra) RUNS times each, in
+        turns (A B C A B C ...), and keeps each row's median. On a shared machine
+        a slow spell then falls on every row of a comparison alike, not on all
+        the runs of one row (a row's own runs differed by 25 % here)."""
+        runs = {key: [] for key, *_ in rows}
+        ended = {}  # a row whose run was skipped or failed says why, and runs no more
         for _ in range(self.pick(RUNS)):
-            try:
-                runs.append(measure())
-            except Skip as skip:
-                return self.row(key, group, label, skipped=str(skip), **extra)
-            except Exception as error:  # a failed run is a row that says why
-                return self.row(key, group, label, error=str(error), **extra)
-        goodputs = [run["goodput"] for run in runs]
-        median = sorted(runs, key=lambda run: run["goodput"])[len(runs) // 2]
-        fields = dict(median)
-        fields.update(extra)
-        fields["runs"] = goodputs
-        return self.row(key, group, label, **fields)
+            for key, _group, _label, measure, _extra in rows:
+                if key in ended:
+                    continue
+                try:
+                    runs[key].append(measure())
+                except Skip as skip:
+                    ended[key] = {"skipped": str(skip)}
+                except Exception as error:  # a failed run is a row that says why
+                    ended[key] = {"error": str(error)}
+        for key, group, label, _measure, extra in rows:
+            if key in ended:
+                self.row(key, group, label, **ended[key], **extra)
+                continue
+            median = sorted(runs[key], key=lambda run: run["goodput"])[len(runs[key]) // 2]
+            fields = dict(median)
+            fields.update(extra)
+            fields["runs"] = [run["goodput"] for run in runs[key]]
+            self.row(key, group, label, **fields)
 
     # 1. TCP ---------------------------------------------------------------
 
@@ -356,9 +380,10 @@ class Bench:
         port = free_port()
         with Group() as group:
             # --forceflush: its stdout is a pipe, which iperf3 would otherwise buffer.
-            server = group.start([iperf3, "-s", "-1", "--forceflush", "-B", "127.0.0.1", "-p", port])
+            server = group.start([iperf3, "-s", "-1", "--forceflush", "-B", "127.0.0.1", "-p", port],
+                                 cpu=RECEIVING)
             server.wait_line(r"Server listening on")
-            client = group.start([iperf3, "-c", "127.0.0.1", "-p", port, "-n", size, "-J"])
+            client = group.start([iperf3, "-c", "127.0.0.1", "-p", port, "-n", size, "-J"], cpu=SENDING)
             check_exit(client, client.wait(self.timeout), self.timeout)
             server.wait(10)
             result = json.loads("\n".join(client.stdout))
@@ -413,10 +438,10 @@ class Bench:
         try:
             with Group() as group:
                 receiver = group.start([receive, "--over", over, "--dir", out_dir, "--overwrite", "--once",
-                                        *receive_args, "127.0.0.1:0"])
+                                        *receive_args, "127.0.0.1:0"], cpu=RECEIVING)
                 address = receiver.listening()
                 sender = group.start([send, "--over", over, *send_args,
-                                      *([source] if source else []), address])
+                                      *([source] if source else []), address], cpu=SENDING)
                 check_exit(sender, sender.wait(self.timeout), self.timeout)
                 check_exit(receiver, receiver.wait(30), 30)
                 moved, seconds = summary(receiver) or summary(sender) or (size, sender.elapsed())
@@ -453,40 +478,56 @@ class Bench:
 
     # 2. UDP ---------------------------------------------------------------
 
-    def raw_udp(self, size):
+    def raw_udp(self, size, batch=False):
+        """udp-blast send -> receive; with `batch`, send --gso and receive --gro
+        (runs of datagrams per system call where the OS has UDP GSO/GRO)."""
         blast = self.tool("udp-blast")
         if not blast:
             raise Skip("udp-blast not built (crates/udp-blast)")
+        if batch and "--gso" not in self.help_text(blast):
+            raise Skip("this udp-blast has no --gso/--gro")
         count = max(1, size // DATAGRAM)
         with Group() as group:
-            receiver = group.start([blast, "receive", "127.0.0.1:0", "--rcvbuf", 4 << 20, "--idle-ms", 2000])
+            receiver = group.start([blast, "receive", "127.0.0.1:0", "--rcvbuf", 4 << 20, "--idle-ms", 2000]
+                                   + (["--gro"] if batch else []), cpu=RECEIVING)
             address = receiver.listening()
-            sender = group.start([blast, "send", address, "--count", count, "--size", DATAGRAM])
+            sender = group.start([blast, "send", address, "--count", count, "--size", DATAGRAM]
+                                 + (["--gso"] if batch else []), cpu=SENDING)
             check_exit(sender, sender.wait(self.timeout), self.timeout)
             check_exit(receiver, receiver.wait(self.timeout), self.timeout)
             report = receiver.json("goodput")
             if not report or not report.get("goodput"):
                 raise RuntimeError("udp-blast receive printed no goodput")
-            return {"goodput": report["goodput"], "bytes": report["bytes"],
-                    "cpu": cpu_of(sender, receiver), "cpu_parts": [sender.cpu, receiver.cpu],
-                    "verified": None, "lost": report.get("lost"), "sent": count}
+            result = {"goodput": report["goodput"], "bytes": report["bytes"],
+                      "cpu": cpu_of(sender, receiver), "cpu_parts": [sender.cpu, receiver.cpu],
+                      "verified": None, "lost": report.get("lost"), "sent": count}
+            if batch:
+                result["note"] = batch_note(sender, receiver, count)
+            return result
 
-    def rudp_direct(self, size):
+    def rudp_direct(self, size, batch=False):
         send, receive = self.tool("rudp-send"), self.tool("rudp-recv")
         if not (send and receive):
             raise Skip("rudp-send / rudp-recv not built (crates/rudp)")
-        result = self.rudp_transfer(send, receive, "sr", size, proxy=None, window=RUDP_WINDOW)
+        if batch and "--batch" not in self.help_text(send):
+            raise Skip("this rudp-send has no --batch")
+        result = self.rudp_transfer(send, receive, "sr", size, proxy=None, window=RUDP_WINDOW, batch=batch)
         return result
 
     # 3. the lossy link ------------------------------------------------------
 
-    def rudp_transfer(self, send, receive, protocol, size, proxy, window=WINDOW):
+    def rudp_transfer(self, send, receive, protocol, size, proxy, window=WINDOW, batch=False):
         """rudp-send --bytes SIZE to rudp-recv, through lossy-link when `proxy` is
         given ({"loss": percent}); verified when both print the same BLAKE3 and exit 0.
-        A `window` above WINDOW is given to the receiver too (its default is 64)."""
+        A `window` above WINDOW is given to the receiver too (its default is 64).
+        `batch`: --batch on both ends (GSO/GRO in the socket driver)."""
         link_tool = self.tool("lossy-link")
+        batching = ["--batch"] if batch else []
         with Group() as group:
-            receiver = group.start([receive] + (["--window", window] if window > WINDOW else []) + ["127.0.0.1:0"])
+            # Pinned like the other rows of sections 1 and 2, but not behind the lossy link.
+            pin = (RECEIVING, SENDING) if proxy is None else (None, None)
+            receiver = group.start([receive] + (["--window", window] if window > WINDOW else []) + batching
+                                   + ["127.0.0.1:0"], cpu=pin[0])
             target = receiver.listening()
             link, link_log = None, None
             if proxy is not None:
@@ -497,10 +538,10 @@ class Bench:
                     command += ["--loss", f"{proxy['loss']}%"]
                 link = group.start(command + ["127.0.0.1:0", target])
                 target = link.listening()
-            command = [send, "--protocol", protocol, "--bytes", size]
+            command = [send, "--protocol", protocol, "--bytes", size] + batching
             if protocol != "sw":
                 command += ["--window", window]
-            sender = group.start(command + [target])
+            sender = group.start(command + [target], cpu=pin[1])
             sent_ok = sender.wait(self.timeout)
             if sent_ok is None:
                 raise RuntimeError(f"timed out after {self.timeout:.0f} s")
@@ -525,6 +566,9 @@ class Bench:
                 result["srtt_ms"] = float(srtt.group(1))
             if link is not None and link.cpu is not None:
                 result["proxy_cpu"] = link.cpu
+            line = next((l for l in sender.stdout if l.startswith("Batching: ")), None)
+            if line:
+                result["note"] = "sender's " + line[0].lower() + line[1:]
             retransmission = retransmissions_of(sender)
             if retransmission is None and link_log is not None:
                 retransmission = retransmissions_in_log(link_log)
@@ -577,24 +621,45 @@ class Bench:
             if hasattr(os, "sync"):
                 os.sync()
         log(f"==> 1. TCP, {tcp >> 20} MiB memory-to-memory, {file_size >> 20} MiB file-to-file")
-        self.repeat("iperf3", "tcp", "iperf3 (memory to memory)", lambda: self.iperf3(tcp))
-        self.repeat("tcp-memory", "tcp", "send-file over TCP, memory to memory",
-                    lambda: self.transfer_tcp(tcp, "memory"))
-        self.repeat("tcp-file", "tcp", "send-file over TCP, file to file",
-                    lambda: self.transfer_tcp(file_size, "file"))
-        self.repeat("tcp-verified", "tcp", "send-file over TCP, file to file, verified",
-                    lambda: self.transfer_tcp(file_size, "verified"))
-        self.repeat("disk", "tcp", "write + fsync the same file", lambda: self.disk(file_size))
+        self.in_turns(
+            ("iperf3", "tcp", "iperf3 (memory to memory)", lambda: self.iperf3(tcp), {}),
+            ("tcp-memory", "tcp", "send-file over TCP, memory to memory",
+             lambda: self.transfer_tcp(tcp, "memory"), {}),
+            ("tcp-file", "tcp", "send-file over TCP, file to file",
+             lambda: self.transfer_tcp(file_size, "file"), {}),
+            ("tcp-verified", "tcp", "send-file over TCP, file to file, verified",
+             lambda: self.transfer_tcp(file_size, "verified"), {}),
+            ("disk", "tcp", "write + fsync the same file", lambda: self.disk(file_size), {}),
+        )
         log(f"==> 2. UDP at 0 % loss, {udp >> 20} MiB in {DATAGRAM}-byte datagrams")
-        self.repeat("udp-raw", "udp", f"raw UDP blast ({DATAGRAM} B datagrams)", lambda: self.raw_udp(udp))
-        self.repeat("rudp", "udp", "rudp, selective repeat, 0 % loss", lambda: self.rudp_direct(udp),
-                    window=RUDP_WINDOW)
-        self.repeat("rudp-file", "udp", "send-file over rudp, file to file, verified",
-                    lambda: self.transfer_tcp(udp, "verified", over="udp"))
+        self.in_turns(
+            ("udp-raw", "udp", f"raw UDP blast ({DATAGRAM} B datagrams)", lambda: self.raw_udp(udp), {}),
+            ("rudp", "udp", "rudp, selective repeat, 0 % loss", lambda: self.rudp_direct(udp),
+             {"window": RUDP_WINDOW}),
+            ("udp-raw-batch", "udp", "raw UDP blast, GSO/GRO batches",
+             lambda: self.raw_udp(udp, batch=True), {}),
+            ("rudp-batch", "udp", f"rudp selective repeat, window {RUDP_WINDOW}, --batch",
+             lambda: self.rudp_direct(udp, batch=True), {"window": RUDP_WINDOW}),
+            ("rudp-file", "udp", "send-file over rudp, file to file, verified",
+             lambda: self.transfer_tcp(udp, "verified", over="udp"), {}),
+        )
         log(f"==> 3. through the lossy link, {2 * DELAY_MS} ms added round trip")
         self.lossy()
         return {"smoke": self.smoke, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
                 "delay_ms": DELAY_MS, "segment": SEGMENT, "window": WINDOW, "rows": self.rows}
+
+
+def batch_note(sender, receiver, datagrams):
+    """What batching did: system calls per datagram on each side, from the
+    programs' JSON lines ("calls") and their GSO/GRO line."""
+    sent, got = sender.json("calls") or {}, receiver.json("calls") or {}
+    notes = [line for line in sender.stdout + receiver.stdout if line.startswith(("GSO: ", "GRO: "))]
+    per = []
+    if sent.get("calls"):
+        per.append(f"{datagrams / sent['calls']:.1f} datagrams per send call")
+    if got.get("calls") and got.get("received"):
+        per.append(f"{got['received'] / got['calls']:.1f} per receive call")
+    return "; ".join(notes + per)
 
 
 class Skip(Exception):
@@ -652,6 +717,9 @@ def table(results):
         ("udp-raw", None, None),
         ("rudp", "udp-raw", 0.8),
         ("rudp-file", "udp-raw", None),
+        # the batching rung: batched raw ÷ raw, batched rudp ÷ batched raw
+        ("udp-raw-batch", "udp-raw", None),
+        ("rudp-batch", "udp-raw-batch", None),
     ]
     for key, base_key, target in plan:
         row = find(results, key)
@@ -678,6 +746,11 @@ def table(results):
         out.append(f"| {row['label']} | {mbps(row['goodput'])} | {shown_ratio} | "
                    f"{'≥ ' + str(target) if target else ''} | {met} | {cpu_per_mb(row)} | {runs} | "
                    f"{'; '.join(notes)} |")
+    for batched, unbatched in (("rudp-batch", "rudp"),):
+        row, base = find(results, batched), find(results, unbatched)
+        r = ratio(row, base)
+        if r is not None:
+            out.append(f"| {row['label']} ÷ {base['label']} | | {r:.2f} | no target | – | | | |")
     for over_udp, over_tcp in (("rudp", "iperf3"), ("rudp-file", "tcp-verified")):
         udp_row, tcp_row = find(results, over_udp), find(results, over_tcp)
         r = ratio(udp_row, tcp_row)

@@ -5,10 +5,14 @@
 #      file-to-file, and file-to-file with verification;
 #   2. UDP at 0 % loss: our reliable UDP (rudp, 1472-byte datagrams) vs a raw
 #      blast of the same datagrams (udp-blast, target >= 0.8x), and vs TCP;
+#      then both batched (UDP GSO/GRO: udp-blast --gso/--gro, rudp --batch),
+#      each its own row, as ratios to each other and to the unbatched rows.
 #   3. through the lossy link with 10 ms added round trip: stop-and-wait,
 #      go-back-N and selective repeat at 0, 1, 5, 10 and 30 % loss, each verified,
 #      next to the textbook formula (within 25 % at 0 % loss), with the
 #      retransmission ratio and CPU per MB.
+# The rows of 1 and 2 are measured in turns (A B C A B C ...), 5 times each
+# (the median is shown), the receiver pinned to CPU 0 and the sender to CPU 1.
 # The measuring is done by scripts/transfer-bench.py (Python standard library).
 #
 #   scripts/transfer-bench.sh                writes bench/transfer-results.json,
