@@ -7,10 +7,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::thread;
 
-use common::{receiver, verified_transfer};
+use common::{lossy_link, receiver, verified_transfer};
 use testkit::Server;
 
 /// The `Batching:` line a program printed last, checked for what it must say.
@@ -107,17 +106,6 @@ fn without_the_flag_nothing_is_batched() {
     assert!(!sent.contains("Batching"), "{sent}");
     assert_eq!(sent.lines().count(), 3, "the three lines of before: {sent}");
     assert_eq!(received, "");
-}
-
-fn lossy_link() -> Option<PathBuf> {
-    let test_exe = std::env::current_exe().unwrap();
-    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join(format!("lossy-link{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        eprintln!("SKIPPED: {} not built (cargo build -p lossy-link)", path.display());
-        return None;
-    }
-    Some(path)
 }
 
 #[test]

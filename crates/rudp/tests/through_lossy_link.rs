@@ -8,21 +8,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{receiver, verified_transfer};
+use common::{lossy_link, receiver, verified_transfer};
 use testkit::Server;
-
-fn lossy_link() -> Option<PathBuf> {
-    let test_exe = std::env::current_exe().unwrap();
-    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join(format!("lossy-link{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        eprintln!("SKIPPED: {} not built (cargo build -p lossy-link)", path.display());
-        return None;
-    }
-    Some(path)
-}
 
 fn transfer_at_30_percent_loss(protocol: &str, window: &str, bytes: &str, seed: &str) {
     let Some(proxy) = lossy_link() else { return };

@@ -1,6 +1,7 @@
 //! What the process tests share: one verified transfer from rudp-send to a running rudp-recv.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
@@ -46,4 +47,18 @@ pub fn verified_transfer(recv: &mut Server, target: &str, bytes: &str, args: &[&
     );
     assert!(recv.wait_for_exit().success(), "{args:?}: the receiver exits 0 when verified");
     stdout.lines().nth(1).unwrap().to_owned()
+}
+
+/// The lossy-link binary beside the test's own, or `None` (after saying
+/// SKIPPED) when it is not there: it belongs to another package, built by
+/// `cargo test --workspace` or `cargo build -p lossy-link`, not by `-p rudp`.
+pub fn lossy_link() -> Option<PathBuf> {
+    let test_exe = std::env::current_exe().unwrap();
+    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join(format!("lossy-link{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        eprintln!("SKIPPED: {} not built (cargo build -p lossy-link)", path.display());
+        return None;
+    }
+    Some(path)
 }
