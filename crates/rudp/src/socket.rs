@@ -242,10 +242,15 @@ impl Batch {
     /// for more); non-blocking, it takes up to [`BATCH_SIZE`] at once.
     fn refill(&mut self, socket: &UdpSocket, blocking: bool) -> io::Result<()> {
         let slots = if blocking { 1 } else { BATCH_SIZE };
-        let mut bufs: Vec<io::IoSliceMut<'_>> =
-            self.storage.chunks_mut(self.slot).take(slots).map(io::IoSliceMut::new).collect();
-        let filled =
-            self.state.recv(UdpSockRef::from(socket), &mut bufs, &mut self.meta[..slots])?;
+        // On the stack, not in a Vec: a receive call allocates nothing.
+        let mut chunks = self.storage.chunks_mut(self.slot);
+        let mut bufs: [io::IoSliceMut<'_>; BATCH_SIZE] =
+            std::array::from_fn(|_| io::IoSliceMut::new(chunks.next().unwrap_or_default()));
+        let filled = self.state.recv(
+            UdpSockRef::from(socket),
+            &mut bufs[..slots],
+            &mut self.meta[..slots],
+        )?;
         (self.filled, self.buffer, self.offset) = (filled, 0, 0);
         self.report.receive_calls += 1;
         Ok(())

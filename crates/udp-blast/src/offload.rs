@@ -188,7 +188,7 @@ impl Buffers {
         // quinn-udp's advice: room for `gro_segments` datagrams per buffer;
         // and never less than the largest UDP datagram.
         let slot = (offload.gro_segments * ETHERNET_PAYLOAD).max(65_536);
-        let slots = offload.buffers_per_call.max(1);
+        let slots = offload.buffers_per_call.clamp(1, BATCH_SIZE); // quinn-udp fills no more
         Self { storage: vec![0; slot * slots], slot, meta: vec![RecvMeta::default(); slots] }
     }
 
@@ -199,9 +199,12 @@ impl Buffers {
         state: &UdpSocketState,
         slots: usize,
     ) -> io::Result<usize> {
-        let mut bufs: Vec<IoSliceMut<'_>> =
-            self.storage.chunks_mut(self.slot).take(slots).map(IoSliceMut::new).collect();
-        state.recv(UdpSockRef::from(socket), &mut bufs, &mut self.meta[..slots])
+        // On the stack, not in a Vec: a receive call allocates nothing.
+        let mut chunks = self.storage.chunks_mut(self.slot);
+        let mut bufs: [IoSliceMut<'_>; BATCH_SIZE] =
+            std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or_default()));
+        let slots = slots.min(self.meta.len());
+        state.recv(UdpSockRef::from(socket), &mut bufs[..slots], &mut self.meta[..slots])
     }
 
     /// The datagrams in buffer `index`: its bytes cut every `stride` bytes
